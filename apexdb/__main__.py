@@ -1,0 +1,4 @@
+"""``python -m apexdb``."""
+from apexdb.cli.app import main
+
+main()

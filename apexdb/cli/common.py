@@ -1,0 +1,97 @@
+"""What every command shares: the common options and the per-command session."""
+from __future__ import annotations
+
+import sys
+from contextlib import ExitStack
+from typing import Annotated, Optional
+
+import typer
+
+from apexdb.errors import Unsafe
+
+DsnOpt = Annotated[Optional[str], typer.Option(
+    "--dsn", help="Connection string (URL or key=value); overrides APEXDB_DSN, DATABASE_URL and targets.",
+    show_default=False)]
+TargetOpt = Annotated[Optional[str], typer.Option(
+    "--target", help="A named target from apexdb.toml (or APEXDB_TARGET).", show_default=False)]
+FormatOpt = Annotated[str, typer.Option(
+    "--format", help="Output format: table, json, csv or markdown.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do it without asking (needed when not on a terminal).")]
+
+# The renderer of the command being run, so the top-level error handler prints in its style.
+CURRENT: dict = {}
+
+
+class Session:
+    """One command's output, target and connections; closes what it opened."""
+
+    def __init__(self, fmt: str = "table", dsn: str | None = None, target: str | None = None):
+        from apexdb.render import Renderer
+
+        self.out = Renderer(fmt)
+        CURRENT["renderer"] = self.out
+        self._dsn, self._target_name = dsn, target
+        self._target = None
+        self._stack = ExitStack()
+        _install_log_handler(self.out)
+
+    @property
+    def target(self):
+        if self._target is None:
+            from apexdb.db.connection import resolve_target
+
+            self._target = resolve_target(self._dsn, self._target_name)
+        return self._target
+
+    def connect(self, **kwargs):
+        from apexdb.db.connection import connect
+
+        conn = connect(self.target, **kwargs)
+        self._stack.callback(_close_quietly, conn)
+        return conn
+
+    def confirm(self, question: str, yes: bool, *, what: str) -> None:
+        """Go on only with ``--yes`` or a 'y' at the terminal; raise Unsafe otherwise."""
+        if yes:
+            return
+        if not (sys.stdin.isatty() and self.out.interactive):
+            raise Unsafe(f"{what} needs confirmation: rerun with --yes")
+        if not self.out.confirm(question):
+            raise Unsafe(f"{what}: not confirmed, nothing done")
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stack.close()
+
+
+def _close_quietly(conn) -> None:
+    try:
+        conn.close()
+    except Exception:
+        pass
+
+
+def _install_log_handler(out) -> None:
+    """Route the ``apexdb`` logger through the renderer: warnings always, info on a terminal."""
+    import logging
+
+    logger = logging.getLogger("apexdb")
+    for handler in list(logger.handlers):
+        if getattr(handler, "_apexdb", False):
+            logger.removeHandler(handler)
+
+    class _ToRenderer(logging.Handler):
+        _apexdb = True
+
+        def emit(self, record: logging.LogRecord) -> None:
+            message = record.getMessage()
+            if record.levelno >= logging.WARNING:
+                out.warn(message)
+            else:
+                out.info(message)
+
+    logger.addHandler(_ToRenderer())
+    logger.setLevel(logging.INFO)
+    logger.propagate = False

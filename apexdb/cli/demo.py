@@ -1,0 +1,35 @@
+"""``apexdb demo``: a guided tour on the embedded server, one real command at a time."""
+from __future__ import annotations
+
+import typer
+
+from apexdb.cli.common import Session
+
+# (what the step shows, the apexdb arguments it runs). Each capability adds its steps.
+DEMO_STEPS: list[tuple[str, list[str]]] = [
+    ("The embedded server apexdb starts on first use", ["server", "status"]),
+    ("What apexdb sees in the database", ["info"]),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo", rich_help_panel="Server")(demo)
+
+
+def demo() -> None:
+    """A guided tour: starts the embedded server and runs each capability on sample data."""
+    from apexdb.cli.app import app as root
+    from apexdb.db.embedded import EmbeddedServer
+    from apexdb.errors import ApexdbError
+
+    with Session("table") as s:
+        EmbeddedServer().ensure_running()
+        for number, (title, argv) in enumerate(DEMO_STEPS, 1):
+            s.out.line("")
+            s.out.line(f"── {number}. {title}")
+            s.out.line(f"$ apexdb {' '.join(argv)}")
+            code = typer.main.get_command(root).main(args=argv, prog_name="apexdb", standalone_mode=False)
+            if code not in (0, 1, None):
+                raise ApexdbError(f"demo step {number} (apexdb {' '.join(argv)}) failed with exit code {code}")
+        s.out.line("")
+        s.out.line("That was the tour. `apexdb --help` lists every command; docs/ has a page per group.")

@@ -1,0 +1,197 @@
+"""Finding the database, connecting to it, and the transactions apexdb runs work in.
+
+Resolution order: ``--dsn`` > ``APEXDB_DSN`` > ``DATABASE_URL`` > a named target
+(``--target``/``APEXDB_TARGET``) from the config file > the libpq environment when it
+names a server (PGHOST, PGSERVICE, PGDATABASE) > the embedded default server.
+
+Connections are autocommit; work happens in explicit transactions whose settings
+are ``SET LOCAL`` (through ``set_config(..., true)``), and psycopg's automatic
+server-side prepared statements are off, so everything works behind PgBouncer in
+transaction mode.
+"""
+from __future__ import annotations
+
+import os
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from apexdb.config import load_config
+from apexdb.errors import BadInput, NotConnected, register_secret
+
+LIBPQ_SERVER_VARS = ("PGHOST", "PGSERVICE", "PGDATABASE")
+
+
+@dataclass(frozen=True)
+class Target:
+    dsn: str
+    source: str  # where it came from: "--dsn", "APEXDB_DSN", "target prod", "embedded", ...
+    name: str  # a short label: the target name, "embedded", or the masked host/db
+
+    @property
+    def display(self) -> str:
+        return mask_dsn(self.dsn) if self.dsn else "(libpq environment)"
+
+
+def mask_dsn(dsn: str) -> str:
+    """The DSN with its password replaced by ``***`` (URL and key=value forms)."""
+    if re.match(r"^postgres(ql)?://", dsn):
+        parts = urlsplit(dsn)
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, host = netloc.rsplit("@", 1)
+            if ":" in userinfo:
+                user, password = userinfo.split(":", 1)
+                register_secret(password)
+                if password:
+                    userinfo = f"{user}:***"
+            netloc = f"{userinfo}@{host}"
+        query = [(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+        return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="/"), parts.fragment))
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    try:
+        params = conninfo_to_dict(dsn)
+    except Exception:
+        return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", dsn)
+    if params.get("password"):
+        register_secret(str(params["password"]))
+        params["password"] = "***"
+    return make_conninfo(**params)
+
+
+def validate_dsn(dsn: str, source: str) -> None:
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        params = conninfo_to_dict(dsn)
+    except Exception as exc:
+        raise BadInput(f"malformed DSN from {source}: {_one_line(str(exc))}") from None
+    if params.get("password"):
+        register_secret(str(params["password"]))
+
+
+def resolve_target(dsn: str | None = None, target: str | None = None) -> Target:
+    """Which database a command talks to; starts the embedded server when it is the one."""
+    for value, source in ((dsn, "--dsn"), (os.environ.get("APEXDB_DSN"), "APEXDB_DSN"),
+                          (os.environ.get("DATABASE_URL"), "DATABASE_URL")):
+        if value:
+            mask_dsn(value)
+            validate_dsn(value, source)
+            return Target(value, source, _label(value))
+    name = target or os.environ.get("APEXDB_TARGET")
+    if name:
+        entry = load_config().target(name)
+        validate_dsn(entry["dsn"], f"target {name}")
+        return Target(entry["dsn"], f"target {name}", name)
+    if any(os.environ.get(var) for var in LIBPQ_SERVER_VARS):
+        return Target("", "libpq environment", os.environ.get("PGSERVICE") or os.environ.get("PGHOST") or "libpq")
+    from apexdb.db.embedded import EmbeddedServer
+
+    return Target(EmbeddedServer().ensure_running(), "embedded", "embedded")
+
+
+def _label(dsn: str) -> str:
+    from psycopg.conninfo import conninfo_to_dict
+
+    params = conninfo_to_dict(dsn)
+    return f"{params.get('host', 'local')}/{params.get('dbname', params.get('user', ''))}"
+
+
+def _one_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    # libpq puts the reason last ("connection to server ... failed: FATAL: ...")
+    return " ".join(lines[-2:]) if len(lines) > 1 else (lines[0] if lines else "")
+
+
+def connect(target: Target, *, autocommit: bool = True, application_name: str = "apexdb",
+            connect_timeout: int | None = None):
+    """An autocommit psycopg connection with pgvector registered when it is installed."""
+    import psycopg
+
+    cfg = load_config()
+    kwargs = {"application_name": application_name, "autocommit": autocommit, "prepare_threshold": None}
+    from psycopg.conninfo import conninfo_to_dict
+
+    if "connect_timeout" not in conninfo_to_dict(target.dsn):
+        kwargs["connect_timeout"] = int(connect_timeout or cfg.setting("connect_timeout"))
+    try:
+        conn = psycopg.connect(target.dsn, **kwargs)
+    except psycopg.OperationalError as exc:
+        raise NotConnected(f"cannot connect to {target.display}: {_one_line(str(exc))}") from None
+    except psycopg.ProgrammingError as exc:
+        raise BadInput(f"malformed DSN from {target.source}: {_one_line(str(exc))}") from None
+    register_vector_types(conn)
+    return conn
+
+
+def register_vector_types(conn) -> bool:
+    """Register pgvector's types on ``conn`` when the extension exists in this database."""
+    row = conn.execute("SELECT 1 FROM pg_type WHERE typname = 'vector'").fetchone()
+    if not row:
+        return False
+    from pgvector.psycopg import register_vector
+
+    try:
+        register_vector(conn)
+    except Exception:  # halfvec/sparsevec missing on an old pgvector
+        return False
+    return True
+
+
+def set_local(conn, **settings: str | int | None) -> None:
+    """``SET LOCAL`` each setting for the current transaction (values are bound)."""
+    for name, value in settings.items():
+        if value is None:
+            continue
+        conn.execute("SELECT set_config(%s, %s, true)", [name.replace("__", "."), str(value)])
+
+
+@contextmanager
+def read_only(conn, *, statement_timeout: str | None = None, lock_timeout: str | None = None) -> Iterator:
+    """A READ ONLY transaction with timeouts: diagnostics and user SQL run here."""
+    cfg = load_config()
+    with conn.transaction():
+        conn.execute("SET TRANSACTION READ ONLY")
+        set_local(conn, statement_timeout=statement_timeout or cfg.setting("statement_timeout"),
+                  lock_timeout=lock_timeout or cfg.setting("lock_timeout"))
+        yield conn
+
+
+@contextmanager
+def rolled_back(conn, *, statement_timeout: str | None = None, lock_timeout: str | None = None) -> Iterator:
+    """A transaction that is always rolled back, whatever runs in it."""
+    cfg = load_config()
+    with conn.transaction(force_rollback=True):
+        set_local(conn, statement_timeout=statement_timeout or cfg.setting("statement_timeout"),
+                  lock_timeout=lock_timeout or cfg.setting("lock_timeout"))
+        yield conn
+
+
+@dataclass(frozen=True)
+class ServerVersions:
+    server: tuple[int, int]
+    server_version: str
+    extensions: dict[str, tuple[int, ...]]
+
+    def get(self, name: str) -> tuple[int, ...] | None:
+        return self.server if name == "server" else self.extensions.get(name)
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", text)[:3])
+
+
+def server_versions(conn) -> ServerVersions:
+    """The server's version and the installed extensions' versions (cached per connection)."""
+    cached = getattr(conn, "_apexdb_versions", None)
+    if cached is not None:
+        return cached
+    num, text = conn.execute("SELECT current_setting('server_version_num')::int, "
+                             "current_setting('server_version')").fetchone()
+    exts = {name: parse_version(ver) for name, ver in conn.execute("SELECT extname, extversion FROM pg_extension")}
+    versions = ServerVersions((num // 10000, num % 10000), text, exts)
+    conn._apexdb_versions = versions
+    return versions
