@@ -1,0 +1,187 @@
+"""What the database holds for vectors: tables, vector columns, ANN indexes, metrics.
+
+Shared by index, load, search, tune, explain and audit. Every name the user gives is
+looked up through the catalog with bound parameters and later quoted with
+``psycopg.sql.Identifier``, so a table called ``x; drop table y`` is just a name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from apexdb.db.queries import fetch, fetch_one
+from apexdb.errors import BadInput
+
+# metric -> (distance operator, opclass suffix); pgvector 0.8
+METRICS: dict[str, tuple[str, str]] = {
+    "l2": ("<->", "l2_ops"),
+    "ip": ("<#>", "ip_ops"),
+    "cosine": ("<=>", "cosine_ops"),
+    "l1": ("<+>", "l1_ops"),
+    "hamming": ("<~>", "hamming_ops"),
+    "jaccard": ("<%>", "jaccard_ops"),
+}
+OPERATOR_METRIC = {op: metric for metric, (op, _) in METRICS.items()}
+# Largest dimensions an ANN index accepts, per type (sparsevec: non-zero elements, HNSW only).
+INDEX_DIM_LIMIT = {"vector": 2000, "halfvec": 4000, "bit": 64000, "sparsevec": 1000}
+# Which opclasses exist: (type, method) -> metrics
+OPCLASS_METRICS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("vector", "hnsw"): ("l2", "ip", "cosine", "l1"),
+    ("halfvec", "hnsw"): ("l2", "ip", "cosine", "l1"),
+    ("sparsevec", "hnsw"): ("l2", "ip", "cosine", "l1"),
+    ("bit", "hnsw"): ("hamming", "jaccard"),
+    ("vector", "ivfflat"): ("l2", "ip", "cosine"),
+    ("halfvec", "ivfflat"): ("l2", "ip", "cosine"),
+    ("bit", "ivfflat"): ("hamming",),
+}
+
+
+def opclass_for(type_: str, method: str, metric: str) -> str:
+    """The opclass name for a column type, index method and metric, or BadInput."""
+    allowed = OPCLASS_METRICS.get((type_, method))
+    if not allowed:
+        raise BadInput(f"{method} indexes do not support {type_} columns")
+    if metric not in allowed:
+        raise BadInput(f"no {method} opclass for {metric} on {type_} (choose from {', '.join(allowed)})")
+    return f"{type_}_{METRICS[metric][1]}" if type_ != "bit" else f"bit_{METRICS[metric][1]}"
+
+
+def metric_of_opclass(opclass: str) -> str | None:
+    for metric, (_op, suffix) in METRICS.items():
+        if opclass.endswith("_" + suffix):
+            return metric
+    return None
+
+
+@dataclass(frozen=True)
+class TableRef:
+    oid: int
+    schema: str
+    name: str
+    kind: str
+    estimated_rows: int
+
+    @property
+    def ident(self) -> tuple[str, str]:
+        """For ``sql.compose(..., table=ref.ident)``: a quoted schema.name."""
+        return (self.schema, self.name)
+
+    @property
+    def display(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+@dataclass(frozen=True)
+class VectorColumn:
+    schema: str
+    table: str
+    table_oid: int
+    column: str
+    attnum: int
+    type: str
+    dims: int | None
+    nullable: bool
+    estimated_rows: int
+
+
+@dataclass(frozen=True)
+class VectorIndex:
+    schema: str
+    name: str
+    table: str
+    table_oid: int
+    index_oid: int
+    method: str
+    opclass: str
+    column: str | None
+    expression: str | None
+    options: dict[str, str] = field(default_factory=dict)
+    predicate: str | None = None
+    valid: bool = True
+    ready: bool = True
+    size_bytes: int = 0
+    table_rows: int = 0
+    definition: str = ""
+
+    @property
+    def metric(self) -> str | None:
+        return metric_of_opclass(self.opclass)
+
+    @property
+    def operator(self) -> str | None:
+        metric = self.metric
+        return METRICS[metric][0] if metric else None
+
+
+def resolve_table(conn, name: str) -> TableRef:
+    """The table ``name`` refers to: first as one name on the search path, then as schema.name."""
+    if not name or not name.strip():
+        raise BadInput("a table name is needed")
+    row = fetch_one(conn, "resolve_table", {"name": name, "schema": None})
+    if row is None and "." in name:
+        schema, _, rel = name.partition(".")
+        row = fetch_one(conn, "resolve_table", {"name": rel, "schema": schema})
+    if row is None:
+        raise BadInput(f"table {name!r} does not exist (or this role cannot see it)")
+    return TableRef(row["oid"], row["schema"], row["name"], row["kind"], row["estimated_rows"])
+
+
+def vector_columns(conn, table: TableRef | None = None) -> list[VectorColumn]:
+    rows = fetch(conn, "vector_columns", {"table_oid": table.oid if table else None})
+    return [VectorColumn(**r) for r in rows]
+
+
+def vector_column(conn, table: TableRef, column: str | None) -> VectorColumn:
+    """The named vector column of ``table``, or its only one when ``column`` is None."""
+    columns = vector_columns(conn, table)
+    if column is None:
+        if len(columns) == 1:
+            return columns[0]
+        if not columns:
+            raise BadInput(f"table {table.display} has no vector column")
+        names = ", ".join(c.column for c in columns)
+        raise BadInput(f"table {table.display} has several vector columns ({names}); pick one with --column")
+    for col in columns:
+        if col.column == column:
+            return col
+    exists = fetch_one(conn, "column_type", {"table_oid": table.oid, "column": column})
+    if exists is None:
+        raise BadInput(f"column {column!r} does not exist in {table.display}")
+    raise BadInput(f"column {column!r} of {table.display} is {exists['type']}, not a vector, halfvec, "
+                   f"bit or sparsevec column")
+
+
+def vector_indexes(conn, table: TableRef | None = None) -> list[VectorIndex]:
+    rows = fetch(conn, "vector_indexes", {"table_oid": table.oid if table else None})
+    out = []
+    for r in rows:
+        options = dict(opt.split("=", 1) for opt in (r.pop("options") or []))
+        out.append(VectorIndex(options=options, **r))
+    return out
+
+
+def indexes_on_column(conn, column: VectorColumn) -> list[VectorIndex]:
+    """Valid ANN indexes over ``column`` itself or an expression on it (``col::halfvec(n)``)."""
+    table = TableRef(column.table_oid, column.schema, column.table, "r", column.estimated_rows)
+    found = []
+    for idx in vector_indexes(conn, table):
+        if idx.column == column.column or (idx.expression and _mentions(idx.expression, column.column)):
+            found.append(idx)
+    return found
+
+
+def _mentions(expression: str, column: str) -> bool:
+    import re
+
+    return re.search(r'(^|[^\w"])"?' + re.escape(column) + r'"?([^\w"]|$)', expression) is not None
+
+
+def describe(obj: Any) -> dict[str, Any]:
+    """A dataclass from this module as a plain dict, with derived fields for output."""
+    import dataclasses
+
+    data = dataclasses.asdict(obj)
+    if isinstance(obj, VectorIndex):
+        data["metric"] = obj.metric
+        data["operator"] = obj.operator
+    return data
