@@ -33,7 +33,7 @@ class Session:
         self._dsn, self._target_name = dsn, target
         self._target = None
         self._stack = ExitStack()
-        _install_log_handler(self.out)
+        self._stack.callback(_install_log_handler(self.out))
 
     @property
     def target(self):
@@ -73,8 +73,10 @@ def _close_quietly(conn) -> None:
         pass
 
 
-def _install_log_handler(out) -> None:
-    """Route the ``apexdb`` logger through the renderer: warnings always, info on a terminal."""
+def _install_log_handler(out):
+    """Route the ``apexdb`` logger through the renderer: warnings always, info on a terminal.
+
+    Returns the function that removes the handler again (when the command ends)."""
     import logging
 
     logger = logging.getLogger("apexdb")
@@ -92,6 +94,8 @@ def _install_log_handler(out) -> None:
             else:
                 out.info(message)
 
-    logger.addHandler(_ToRenderer())
+    handler = _ToRenderer()
+    logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    return lambda: logger.removeHandler(handler)

@@ -363,7 +363,8 @@ class EmbeddedServer:
                 try:
                     conn.execute(f'CREATE EXTENSION IF NOT EXISTS "{ext}"')
                 except psycopg.Error as exc:  # PostgreSQL 15 from Debian has no pgvector
-                    log.warning("extension %s is not available: %s", ext, str(exc).strip())
+                    log.warning("extension %s is not available on this server: %s", ext,
+                                exc.diag.message_primary or str(exc).splitlines()[0])
 
 
 def _socket_answers(path: Path) -> bool:
