@@ -182,3 +182,74 @@ def apex_proc(db):
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     return invoke
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(pg_server, tmp_path_factory):
+    """Debian's pgbouncer in transaction mode on 127.0.0.1, in front of the test server.
+
+    Yields a function ``dsn(dbname)`` giving a DSN through the pooler.
+    """
+    import pwd
+    import time
+
+    binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+    if not Path(binary).exists():
+        pytest.fail("pgbouncer is not installed (.ci/run installs Debian's pgbouncer)")
+    workdir = tmp_path_factory.mktemp("pgbouncer")
+    port = _free_port()
+    (workdir / "userlist.txt").write_text('"postgres" ""\n')
+    (workdir / "pgbouncer.ini").write_text(f"""\
+[databases]
+* = host={pg_server.socket_dir} port={pg_server.port} user=postgres
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {port}
+unix_socket_dir =
+auth_type = trust
+auth_file = {workdir}/userlist.txt
+pool_mode = transaction
+default_pool_size = 4
+max_client_conn = 200
+ignore_startup_parameters = extra_float_digits
+logfile = {workdir}/pgbouncer.log
+pidfile = {workdir}/pgbouncer.pid
+""")
+    argv = [binary, str(workdir / "pgbouncer.ini")]
+    if os.geteuid() == 0:  # pgbouncer refuses root; run it as the embedded server's user
+        owner = pwd.getpwnam("apexdb")
+        for path in [workdir, *workdir.iterdir()]:
+            os.chown(path, owner.pw_uid, owner.pw_gid)
+        for parent in workdir.parents:
+            parent.chmod(parent.stat().st_mode | 0o001)
+        argv = [binary, "-u", "apexdb", str(workdir / "pgbouncer.ini")]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/apexdb", connect_timeout=2,
+                                 prepare_threshold=None) as conn:
+                conn.execute("SELECT 1")
+            break
+        except psycopg.OperationalError:
+            if proc.poll() is not None:
+                pytest.fail(f"pgbouncer exited: {proc.stdout.read().decode()[-500:]}")
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("pgbouncer did not start in 15 s")
+    yield lambda dbname: f"postgresql://postgres@127.0.0.1:{port}/{dbname}"
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
