@@ -1,0 +1,75 @@
+"""The generic migration rules, from squawk (the ``squawk-cli`` wheel's binary, JSON reporter).
+
+squawk reads the SQL on stdin; its lines are 0-based and its levels are Warning/Error. Each
+finding is tied back to the statement it falls in, so ``apexdb: ignore`` comments and the
+pgvector rules' dedupe work on squawk's findings too.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sysconfig
+from pathlib import Path
+
+from apexdb.errors import NotEnabled
+from apexdb.ops.lint.findings import Finding
+from apexdb.ops.lint.statements import ParsedSql
+
+# squawk rules a runner that sets its own lock_timeout/statement_timeout makes moot
+TIMEOUT_RULES = ("require-lock-timeout", "require-statement-timeout")
+LEVELS = {"warning": "warning", "error": "critical"}
+
+
+def squawk_binary() -> str:
+    """The squawk executable installed next to this Python (the wheel's), else on PATH."""
+    candidate = Path(sysconfig.get_path("scripts")) / "squawk"
+    if candidate.exists() and os.access(candidate, os.X_OK):
+        return str(candidate)
+    found = shutil.which("squawk")
+    if found:
+        return found
+    raise NotEnabled("squawk is not installed", hint="pip install squawk-cli")
+
+
+def squawk_version() -> str:
+    out = subprocess.run([squawk_binary(), "--version"], capture_output=True, text=True, timeout=30)
+    return out.stdout.strip().removeprefix("squawk ").strip()
+
+
+def run_squawk(parsed: ParsedSql, text: str, *, pg_version: str | None = None,
+               assume_in_transaction: bool = False, exclude: tuple[str, ...] = ()) -> list[Finding]:
+    """squawk's findings for ``text`` (the parsed SQL, bookkeeping statements blanked out)."""
+    if not text.strip() or not any(not s.bookkeeping for s in parsed.statements):
+        return []
+    args = [squawk_binary(), "--reporter", "json", "--stdin-filepath", parsed.source or "stdin.sql"]
+    if pg_version:
+        args += ["--pg-version", pg_version]
+    if assume_in_transaction:
+        args.append("--assume-in-transaction")
+    if exclude:
+        args.append("--exclude=" + ",".join(exclude))
+    proc = subprocess.run(args, input=text, capture_output=True, text=True, timeout=120)
+    try:
+        raw = json.loads(proc.stdout) if proc.stdout.strip() else []
+    except json.JSONDecodeError:
+        raw = None
+    if not isinstance(raw, list) or proc.returncode not in (0, 1):
+        detail = (proc.stderr or proc.stdout).strip().splitlines()
+        raise NotEnabled(f"squawk failed on {parsed.source}: {detail[-1] if detail else f'exit {proc.returncode}'}")
+    return [_finding(parsed, item) for item in raw]
+
+
+def _finding(parsed: ParsedSql, item: dict) -> Finding:
+    line = int(item.get("line", 0)) + 1
+    offset = parsed.offset_of(line, int(item.get("column", 0)))
+    stmt = parsed.statement_at(offset)
+    rule = item.get("rule_name") or "squawk"
+    message = " ".join(str(item.get("message") or "").split())
+    fix = " ".join(str(item.get("help") or "").split())
+    severity = LEVELS.get(str(item.get("level", "warning")).lower(), "warning")
+    if rule == "syntax-error":  # pglast already accepted it: squawk's parser lags PostgreSQL's
+        severity, message = "info", f"squawk could not parse this statement ({message}); its rules skipped it"
+        fix = fix or "nothing to do unless the statement is really wrong"
+    return Finding(parsed.source, line, rule, severity, message, fix, stmt.index if stmt else -1)

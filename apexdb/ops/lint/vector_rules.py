@@ -1,0 +1,172 @@
+"""apexdb's pgvector rules, over statements parsed by pglast.
+
+Each rule looks at one statement and the schema as it stands just before it (SchemaModel).
+The pgvector facts (opclasses per type and method, dimension limits, metrics) come from
+``apexdb.ops.vector_catalog`` so the linter and ``apexdb index create`` agree.
+"""
+from __future__ import annotations
+
+from apexdb.ops.lint.findings import Finding
+from apexdb.ops.lint.schema_model import ColumnType, SchemaModel, type_of
+from apexdb.ops.lint.statements import ParsedSql, Statement
+from apexdb.ops.vector_catalog import INDEX_DIM_LIMIT, METRICS, OPCLASS_METRICS, metric_of_opclass
+
+ANN_METHODS = ("hnsw", "ivfflat")
+HNSW_DEFAULTS = {"m": 16, "ef_construction": 64}
+
+# rule -> (severity, one-line description) ; the docs list these
+RULES = {
+    "vector-index-not-concurrent": ("critical", "HNSW/IVFFlat index built without CONCURRENTLY on an existing table"),
+    "vector-opclass-mismatch": ("critical", "operator class that does not fit the column type or index method"),
+    "vector-index-dimensions": ("critical", "column dimensions above the index limit for its type"),
+    "hnsw-ef-construction": ("critical", "HNSW ef_construction below 2*m"),
+    "ivfflat-empty-table": ("warning", "IVFFlat index on a table created empty in the same migration"),
+    "vector-dimension-change": ("critical", "a vector column's type or dimension changed in place"),
+}
+
+
+def check(parsed: ParsedSql, stmt: Statement, model: SchemaModel) -> list[Finding]:
+    """Findings for one statement; call before ``model.apply(stmt.node)``."""
+    from pglast import ast
+
+    node = stmt.node
+    if isinstance(node, ast.IndexStmt) and (node.accessMethod or "").lower() in ANN_METHODS:
+        return _index_rules(parsed, stmt, node, model)
+    if isinstance(node, ast.AlterTableStmt) and node.relation is not None:
+        return _alter_rules(parsed, stmt, node, model)
+    return []
+
+
+def _finding(parsed: ParsedSql, stmt: Statement, rule: str, message: str, fix: str) -> Finding:
+    return Finding(parsed.source, stmt.line, rule, RULES[rule][0], message, fix, stmt.index)
+
+
+def _index_rules(parsed, stmt, node, model: SchemaModel) -> list[Finding]:
+    method = node.accessMethod.lower()
+    table = node.relation.relname
+    name = f"index {node.idxname}" if node.idxname else "unnamed index"
+    out = []
+    if not node.concurrent and not model.is_new(table):
+        held = (" and, inside this transaction, every lock taken is held until COMMIT"
+                if stmt.in_transaction else "")
+        out.append(_finding(parsed, stmt, "vector-index-not-concurrent",
+                            f"{method} {name} is built without CONCURRENTLY on existing table {table}: "
+                            f"writes to {table} wait for the whole build{held}",
+                            "CREATE INDEX CONCURRENTLY outside any transaction; in Alembic: "
+                            "with op.get_context().autocommit_block(): "
+                            "op.create_index(..., postgresql_concurrently=True)"))
+    for elem in node.indexParams or ():
+        column, ctype = _indexed(elem, table, model)
+        opclass = elem.opclass[-1].sval.lower() if elem.opclass else None
+        if opclass:
+            out += _opclass_rule(parsed, stmt, method, column, ctype, opclass)
+        if ctype is not None and ctype.dims is not None and ctype.type in ("vector", "halfvec", "bit"):
+            limit = INDEX_DIM_LIMIT[ctype.type]
+            if ctype.dims > limit:
+                out.append(_finding(parsed, stmt, "vector-index-dimensions",
+                                    f"{column} is {ctype}: {method} indexes on {ctype.type} take at most "
+                                    f"{limit:,} dimensions, so the build fails",
+                                    _dims_fix(column, ctype, method)))
+    if method == "hnsw":
+        params = {**HNSW_DEFAULTS, **_options(node)}
+        m, ef = params.get("m"), params.get("ef_construction")
+        if isinstance(m, int) and isinstance(ef, int) and ef < 2 * m:
+            out.append(_finding(parsed, stmt, "hnsw-ef-construction",
+                                f"ef_construction={ef} is below 2*m={2 * m}; pgvector refuses to build it",
+                                f"set ef_construction to at least {2 * m} (pgvector's defaults are m=16, "
+                                f"ef_construction=64)"))
+    if method == "ivfflat" and model.is_new(table) and table not in model.loaded:
+        out.append(_finding(parsed, stmt, "ivfflat-empty-table",
+                            f"ivfflat {name} is built on {table}, created empty in this migration: its "
+                            f"lists are trained on no rows, so recall stays poor until it is rebuilt",
+                            "build IVFFlat after the data is loaded (a later migration, then REINDEX "
+                            "CONCURRENTLY as it grows), or use HNSW, which needs no training"))
+    return out
+
+
+def _indexed(elem, table: str, model: SchemaModel) -> tuple[str, ColumnType | None]:
+    """The indexed column's name and type: a plain column, or a cast expression (col::halfvec(n))."""
+    from pglast import ast
+
+    if elem.name:
+        return elem.name, model.column(table, elem.name)
+    expr = elem.expr
+    if isinstance(expr, ast.TypeCast):
+        inner = expr.arg
+        label = inner.fields[-1].sval if isinstance(inner, ast.ColumnRef) else "expression"
+        return f"({label}::{type_of(expr.typeName)})", type_of(expr.typeName)
+    if isinstance(expr, ast.ColumnRef):
+        col = expr.fields[-1].sval
+        return col, model.column(table, col)
+    return "expression", None
+
+
+def _opclass_rule(parsed, stmt, method, column, ctype, opclass) -> list[Finding]:
+    op_type = next((t for t in ("halfvec", "sparsevec", "vector", "bit") if opclass.startswith(t + "_")), None)
+    metric = metric_of_opclass(opclass)
+    if op_type is None or metric is None:
+        return []  # not a pgvector opclass
+    allowed = OPCLASS_METRICS.get((op_type, method), ())
+    if metric not in allowed:
+        choices = ", ".join(_opclass(op_type, m) for m in allowed) or f"none: {method} does not index {op_type}"
+        return [_finding(parsed, stmt, "vector-opclass-mismatch",
+                         f"{method} has no operator class {opclass}",
+                         f"use one of {choices}" + ("; or an HNSW index for l1" if metric == "l1" else ""))]
+    if ctype is not None and ctype.is_vector and ctype.type != op_type:
+        fits = metric in OPCLASS_METRICS.get((ctype.type, method), ())
+        fix = (f"use {_opclass(ctype.type, metric)}" if fits else
+               f"{method} has no {metric} opclass for {ctype.type}")
+        return [_finding(parsed, stmt, "vector-opclass-mismatch",
+                         f"operator class {opclass} does not accept {column}, a {ctype} column",
+                         fix + f" (or index the expression ({column}::{op_type}(n)) with {opclass})")]
+    return []
+
+
+def _opclass(type_: str, metric: str) -> str:
+    return f"{type_}_{METRICS[metric][1]}"
+
+
+def _dims_fix(column: str, ctype: ColumnType, method: str) -> str:
+    if ctype.type == "vector" and ctype.dims <= INDEX_DIM_LIMIT["halfvec"]:
+        return (f"index a halfvec expression instead: (({column}::halfvec({ctype.dims})) halfvec_cosine_ops), "
+                f"and query with the same cast")
+    return "reduce the dimensions (a smaller model, or a bit quantization such as binary_quantize())"
+
+
+def _options(node) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for opt in node.options or ():
+        value = getattr(opt.arg, "ival", None)
+        if value is None:
+            text = getattr(opt.arg, "sval", None) or getattr(opt.arg, "fval", None)
+            try:
+                value = int(text) if text is not None else None
+            except ValueError:
+                value = text
+        out[opt.defname.lower()] = value
+    return out
+
+
+def _alter_rules(parsed, stmt, node, model: SchemaModel) -> list[Finding]:
+    from pglast import ast
+    from pglast.enums import AlterTableType as AT
+
+    table = node.relation.relname
+    out = []
+    for cmd in node.cmds or ():
+        if cmd.subtype != AT.AT_AlterColumnType or not isinstance(cmd.def_, ast.ColumnDef):
+            continue
+        new = type_of(cmd.def_.typeName)
+        old = model.column(table, cmd.name)
+        if new is None or not (new.is_vector or (old is not None and old.is_vector)):
+            continue
+        if model.is_new(table) or old == new:
+            continue
+        was = f"from {old} " if old is not None else ""
+        out.append(_finding(parsed, stmt, "vector-dimension-change",
+                            f"changes {table}.{cmd.name} {was}to {new} in place: the table is rewritten under "
+                            f"an ACCESS EXCLUSIVE lock, rows of another dimension make it fail, and "
+                            f"indexes on the column are rebuilt inside the lock",
+                            "expand/contract: add a new column of the new type, backfill it in batches, "
+                            "build its index CONCURRENTLY, switch readers, then drop the old column"))
+    return out
