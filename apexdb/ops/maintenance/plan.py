@@ -1,0 +1,132 @@
+"""The maintenance the audits call for, as steps: no copies of the checks here.
+
+``run_audit`` (apexdb.ops.audit) finds the problems; this module only maps its
+findings to work:
+
+| finding                                   | step                                   |
+| dead_tuples, autovacuum_overdue           | VACUUM (ANALYZE) the table             |
+| xid_wraparound, multixact_wraparound      | VACUUM (FREEZE) the table              |
+| never_analyzed                            | ANALYZE the table                      |
+| invalid_index                             | REINDEX CONCURRENTLY (a _ccnew leftover: DROP INDEX CONCURRENTLY) |
+| index_bloat                               | REINDEX CONCURRENTLY                   |
+
+Several findings on one table become one step with every reason. The cost is the
+size the step reads or rewrites, from pg_class (no lock taken while planning).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from apexdb.db.queries import fetch
+from apexdb.ops.maintenance.reindex import IndexTarget, index_targets, reindex_steps
+from apexdb.ops.maintenance.runner import Step
+from apexdb.ops.maintenance.vacuum import VacuumOptions, analyze_step, vacuum_step
+from apexdb.ops.vector_catalog import TableRef, resolve_table
+
+VACUUM_CHECKS = ("dead_tuples", "autovacuum_overdue")
+FREEZE_CHECKS = ("xid_wraparound", "multixact_wraparound")
+ANALYZE_CHECKS = ("never_analyzed",)
+INDEX_CHECKS = ("invalid_index", "index_bloat")
+
+
+def audit_findings(conn, kinds: tuple[str, ...], checks: tuple[str, ...], *, thresholds=None,
+                   exclude: tuple[str, ...] = ()) -> list[Any]:
+    """The findings of ``checks`` from one audit run of ``kinds``."""
+    from apexdb.ops.audit import run_audit
+
+    report = run_audit(conn, kinds=kinds, thresholds=thresholds, exclude=exclude)
+    return [f for f in report.findings if f.check in checks]
+
+
+def _table_of(conn, finding) -> TableRef | None:
+    """The table a finding is about (its structured fields, else its object name)."""
+    from apexdb.errors import BadInput
+
+    name = f"{finding.schema}.{finding.table}" if finding.schema and finding.table else finding.table or finding.object
+    try:
+        ref = resolve_table(conn, name)
+    except BadInput:
+        return None
+    return ref if ref.kind in ("r", "m", "p") else None
+
+
+def _reason(finding) -> str:
+    return f"{finding.check}: {finding.detail}"
+
+
+def _grouped(conn, findings) -> dict[int, tuple[TableRef, list[Any]]]:
+    groups: dict[int, tuple[TableRef, list[Any]]] = {}
+    for finding in findings:
+        ref = _table_of(conn, finding)
+        if ref is not None:
+            groups.setdefault(ref.oid, (ref, []))[1].append(finding)
+    return groups
+
+
+def _costs(conn, oids: list[int]) -> dict[int, dict[str, int]]:
+    return {r["oid"]: r for r in fetch(conn, "maint_table_approx", {"oids": oids})} if oids else {}
+
+
+def table_steps(conn, findings, options: VacuumOptions, *, analyze_only: bool = False) -> list[Step]:
+    """One VACUUM (or ANALYZE) step per table the findings name, reasons joined."""
+    groups = _grouped(conn, findings)
+    costs = _costs(conn, list(groups))
+    steps = []
+    for oid, (ref, found) in groups.items():
+        reason = "; ".join(_reason(f) for f in found)
+        cost = costs.get(oid, {})
+        if analyze_only:
+            steps.append(analyze_step(ref, reason=reason, cost_bytes=cost.get("table_bytes")))
+            continue
+        opts = replace(options, freeze=options.freeze or any(f.check in FREEZE_CHECKS for f in found))
+        # VACUUM reads the heap and every index of the table (FULL rewrites them all)
+        size = (cost.get("table_bytes") or 0) + (cost.get("index_bytes") or 0)
+        steps.append(vacuum_step(ref, opts, reason=reason, cost_bytes=size))
+    return steps
+
+
+def vacuum_plan(conn, options: VacuumOptions, **audit) -> list[Step]:
+    """``apexdb vacuum`` without tables: the tables the vacuum audit flags."""
+    return table_steps(conn, audit_findings(conn, ("vacuum",), VACUUM_CHECKS + FREEZE_CHECKS, **audit), options)
+
+
+def analyze_plan(conn, **audit) -> list[Step]:
+    """``apexdb analyze`` without tables: the tables the vacuum audit says were never analyzed."""
+    return table_steps(conn, audit_findings(conn, ("vacuum",), ANALYZE_CHECKS, **audit), VacuumOptions(),
+                       analyze_only=True)
+
+
+def index_plan(conn, findings) -> list[IndexTarget]:
+    """The indexes ``findings`` name, each with its reasons (busy ones left out)."""
+    reasons: dict[str, list[str]] = {}
+    for f in findings:
+        schema = f.schema or (f.object.split(".", 1)[0] if "." in f.object else "public")
+        name = f.index or (f.object.split(".", 1)[1] if "." in f.object else f.object)
+        reasons.setdefault(f"{schema}.{name}", []).append(_reason(f))
+    return index_targets(conn, list(reasons), {k: "; ".join(v) for k, v in reasons.items()}, strict=False)
+
+
+def bloated_plan(conn, **audit) -> list[IndexTarget]:
+    """``apexdb reindex --bloated``: the indexes the bloat estimate of the index audit flags."""
+    return index_plan(conn, audit_findings(conn, ("indexes",), ("index_bloat",), **audit))
+
+
+def maintain_plan(conn, **audit) -> list[Step]:
+    """Everything the vacuum and index audits call for, in a safe order.
+
+    Leftover drops first (they cost writes until gone), then VACUUM (ANALYZE) and
+    ANALYZE, then REINDEX CONCURRENTLY: a freshly vacuumed table gives the rebuild
+    less to read.
+    """
+    findings = audit_findings(conn, ("vacuum", "indexes"),
+                              VACUUM_CHECKS + FREEZE_CHECKS + ANALYZE_CHECKS + INDEX_CHECKS, **audit)
+    vacuum_findings = [f for f in findings if f.check in VACUUM_CHECKS + FREEZE_CHECKS]
+    vacuums = table_steps(conn, vacuum_findings, VacuumOptions(analyze=True))
+    vacuumed = {s.object for s in vacuums}
+    analyzes = [s for s in table_steps(conn, [f for f in findings if f.check in ANALYZE_CHECKS], VacuumOptions(),
+                                       analyze_only=True) if s.object not in vacuumed]
+    index_steps = reindex_steps(index_plan(conn, [f for f in findings if f.check in INDEX_CHECKS]))
+    drops = [s for s in index_steps if s.action == "drop leftover"]
+    rebuilds = [s for s in index_steps if s.action != "drop leftover"]
+    return drops + vacuums + analyzes + rebuilds

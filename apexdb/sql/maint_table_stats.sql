@@ -1,0 +1,17 @@
+-- Vacuum and analyze figures of the tables %(oids)s: dead tuples, last (auto)vacuum/analyze, estimate, size
+SELECT c.oid::bigint AS oid, n.nspname AS schema, c.relname AS name,
+       s.n_live_tup AS live_tuples, s.n_dead_tup AS dead_tuples,
+       s.n_mod_since_analyze AS modified_since_analyze,
+       s.last_vacuum, s.last_autovacuum, s.last_analyze, s.last_autoanalyze,
+       greatest(s.last_vacuum, s.last_autovacuum) AS last_any_vacuum,
+       greatest(s.last_analyze, s.last_autoanalyze) AS last_any_analyze,
+       c.reltuples::bigint AS estimated_rows, c.relpages::bigint AS pages,
+       age(c.relfrozenxid) AS xid_age,
+       pg_table_size(c.oid) AS table_bytes,
+       pg_indexes_size(c.oid) AS index_bytes,
+       pg_total_relation_size(c.oid) AS total_bytes
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
+WHERE c.oid = ANY (%(oids)s::oid[])
+ORDER BY n.nspname, c.relname
