@@ -20,6 +20,10 @@ COMMAND_MODULES = [
     "demo",
     "server",
     "info",
+    "index",
+    "search",
+    "explain",
+    "vacuum",
 ]
 
 
