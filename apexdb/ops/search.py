@@ -24,8 +24,9 @@ from apexdb.ops.search_target import SIMILARITY, SearchTarget, resolve_search_ta
 from apexdb.ops.search_vector import check_vector, parse_vector_arg, parse_vector_text, vector_text
 
 # SQLSTATE classes that mean the user's --where/--filter was wrong, not the database:
-# 22 data exception, 42 syntax or undefined object, 25006 a write in a read-only transaction.
-_USER_SQL_STATES = ("22", "42", "25006", "2F", "38")
+# 22 data exception, 42 syntax or undefined object, 25006 a write in a read-only transaction,
+# 0A a feature not allowed there (a data-modifying WITH inside a condition).
+_USER_SQL_STATES = ("22", "42", "25006", "2F", "38", "0A")
 
 
 @dataclass
