@@ -185,3 +185,55 @@ def describe(obj: Any) -> dict[str, Any]:
         data["metric"] = obj.metric
         data["operator"] = obj.operator
     return data
+
+
+# The norm function per vector type: an all-zero vector has no direction, so cosine indexes skip it.
+NORM_FUNCTION = {"vector": "vector_norm", "halfvec": "l2_norm", "sparsevec": "l2_norm"}
+# pgvector's index option ranges (hnsw.c / ivfflat.c)
+HNSW_M_RANGE = (2, 100)
+HNSW_EF_CONSTRUCTION_RANGE = (4, 1000)
+IVFFLAT_LISTS_RANGE = (1, 32768)
+
+
+@dataclass(frozen=True)
+class IndexRef:
+    """An index found by name, with its table and state."""
+
+    schema: str
+    name: str
+    index_oid: int
+    kind: str  # 'i' an index, 'I' the parent index of a partitioned table
+    table_schema: str
+    table: str
+    table_oid: int
+    method: str
+    valid: bool
+    ready: bool
+    is_primary: bool
+    size_bytes: int
+    definition: str
+    backs_constraint: bool
+
+    @property
+    def ident(self) -> tuple[str, str]:
+        return (self.schema, self.name)
+
+    @property
+    def display(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+def find_index(conn, name: str) -> IndexRef | None:
+    """The index ``name`` refers to (on the search path, or ``schema.name``), or None."""
+    if not name or not name.strip():
+        raise BadInput("an index name is needed")
+    row = fetch_one(conn, "index_find", {"name": name, "schema": None})
+    if row is None and "." in name:
+        schema, _, rel = name.partition(".")
+        row = fetch_one(conn, "index_find", {"name": rel, "schema": schema})
+    return IndexRef(**row) if row else None
+
+
+def relation_named(conn, schema: str, name: str) -> dict[str, Any] | None:
+    """Whatever already holds ``schema.name`` (table, index, view...), with index validity."""
+    return fetch_one(conn, "index_name_taken", {"schema": schema, "name": name})

@@ -1,0 +1,69 @@
+"""``apexdb load TABLE FILE``: bulk-load vectors with COPY BINARY; ``apexdb sample-data``: a demo corpus file."""
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from apexdb.cli.common import DsnOpt, FormatOpt, Session, TargetOpt, YesOpt
+
+
+def register(app: typer.Typer) -> None:
+    app.command("load", rich_help_panel="Vectors")(load)
+    app.command("sample-data", rich_help_panel="Vectors")(sample_data)
+
+
+def load(
+    table: Annotated[str, typer.Argument(help="Table to load into (name or schema.name).")],
+    file: Annotated[str, typer.Argument(help=".npy (2-D float array), .csv/.tsv (id, vector) or .jsonl (objects).")],
+    column: Annotated[str, typer.Option("--column", help="Vector column.")] = "embedding",
+    id_column: Annotated[str, typer.Option("--id-column", help="Id column.")] = "id",
+    ids: Annotated[Optional[str], typer.Option(
+        "--ids", help="Ids for a .npy file: a 1-D .npy array or one id per line (default 0..n-1).")] = None,
+    batch: Annotated[int, typer.Option("--batch", help="Rows per COPY batch (and per commit with --batch-commit).")] = 10_000,
+    batch_commit: Annotated[bool, typer.Option(
+        "--batch-commit", help="Commit every --batch rows instead of all-or-nothing.")] = False,
+    create: Annotated[bool, typer.Option("--create", help="Create the table when it does not exist.")] = False,
+    truncate: Annotated[bool, typer.Option(
+        "--truncate", help="Empty the table first, in the same transaction (asks; --yes).")] = False,
+    yes: YesOpt = False,
+    dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table",
+) -> None:
+    """Bulk-load vectors at COPY speed; the dimension is checked first and the load is all-or-nothing."""
+    from apexdb.ops.load import LoadRequest, load as run_load, plan_load
+    from apexdb.render import cols
+
+    with Session(format, dsn, target) as s:
+        conn = s.connect(application_name="apexdb load")
+        req = LoadRequest(table, file, column, id_column, ids, batch, batch_commit, create, truncate)
+        plan = plan_load(conn, req)
+        if truncate and plan.table is not None:
+            s.confirm(f"Empty {plan.table.display} before loading?", yes, what=f"truncating {plan.table.display}")
+        total = plan.source.rows
+        with s.out.progress(f"loading {plan.source.path.name}", total=total) as bar:
+            def on_progress(done: int, seconds: float) -> None:
+                rate = done / seconds if seconds > 0 else 0
+                bar.update(completed=done, detail=f"{rate:,.0f} rows/s")
+
+            result = run_load(conn, plan, on_progress=on_progress)
+        from dataclasses import asdict
+
+        row = asdict(result)
+        s.out.table([row], cols("table", "file", "format", "rows:int", "dims:int", "seconds:s", "rows_per_s:int",
+                                "created:bool", "truncated:bool"), doc=row)
+
+
+def sample_data(
+    path: Annotated[str, typer.Argument(help="File to write: .jsonl (with titles) or .npy (vectors only).")],
+    rows: Annotated[int, typer.Option("--rows", help="How many rows.")] = 3000,
+    dims: Annotated[int, typer.Option("--dims", help="Vector dimensions.")] = 384,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same file).")] = 7,
+    format: FormatOpt = "table",
+) -> None:
+    """Write a deterministic sample corpus (clustered vectors with titles and categories) to load and index."""
+    from apexdb.ops.demo_corpus import write_corpus
+    from apexdb.render import cols
+
+    with Session(format) as s:
+        info = write_corpus(path, rows=rows, dims=dims, seed=seed)
+        s.out.table([info], cols("file", "rows:int", "dims:int", "clusters:int", "size_bytes:bytes"), doc=info)
