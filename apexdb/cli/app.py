@@ -21,9 +21,12 @@ COMMAND_MODULES = [
     "server",
     "info",
     "index",
+    "load",
     "search",
     "explain",
     "vacuum",
+    "analyze",
+    "reindex",
 ]
 
 
