@@ -1,14 +1,26 @@
 """``apexdb demo``: a guided tour on the embedded server, one real command at a time."""
 from __future__ import annotations
 
+import os
+import tempfile
+
 import typer
 
 from apexdb.cli.common import Session
+
+# Where the demo writes its sample corpus file (index/load steps).
+_DEMO_FILE = os.path.join(tempfile.gettempdir(), f"apexdb-demo-{os.getuid()}", "demo_items.jsonl")
 
 # (what the step shows, the apexdb arguments it runs). Each capability adds its steps.
 DEMO_STEPS: list[tuple[str, list[str]]] = [
     ("The embedded server apexdb starts on first use", ["server", "status"]),
     ("What apexdb sees in the database", ["info"]),
+    ("A sample corpus: 3,000 documents, 384-d embeddings in 8 topic clusters", ["sample-data", _DEMO_FILE]),
+    ("Bulk-load it with COPY BINARY (creates demo_items; a rerun empties it first)",
+     ["load", "demo_items", _DEMO_FILE, "--create", "--truncate", "--yes"]),
+    ("An HNSW cosine index, memory sized to the graph, with live progress (--replace: rerunnable)",
+     ["index", "create", "demo_items", "embedding", "--replace"]),
+    ("The table's indexes: method, parameters, size, scans, bytes per row", ["index", "list", "demo_items"]),
 ]
 
 
