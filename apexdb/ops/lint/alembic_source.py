@@ -35,11 +35,10 @@ def ordered_revisions(script, range_: str | None):
                 raise BadInput(f"unknown revision {text!r}")
             wanted = [rev]
         everything = list(reversed(list(script.walk_revisions("base", "heads"))))
-    except CommandError as exc:
-        raise BadInput(f"unknown revision range {text!r}: {_one_line(exc)}") from None
-    except Exception as exc:  # alembic's ResolutionError / RangeNotAncestorError are not CommandErrors
-        if type(exc).__module__.startswith("alembic"):
-            raise BadInput(f"unknown revision range {text!r}: {_one_line(exc)}") from None
+    except Exception as exc:  # CommandError, and ResolutionError / RangeNotAncestorError, which are not
+        if isinstance(exc, CommandError) or type(exc).__module__.startswith("alembic"):
+            what = "revision range" if ":" in text else "revision"
+            raise BadInput(f"unknown {what} {text!r}: {_one_line(exc)}", hint="see 'apexdb migrate history'") from None
         raise
     if not wanted and not text:
         return [], set()

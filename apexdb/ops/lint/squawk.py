@@ -20,6 +20,7 @@ from apexdb.ops.lint.statements import ParsedSql
 # squawk rules a runner that sets its own lock_timeout/statement_timeout makes moot
 TIMEOUT_RULES = ("require-lock-timeout", "require-statement-timeout")
 LEVELS = {"warning": "warning", "error": "critical"}
+OPEN_TX, CLOSE_TX = "BEGIN;", "COMMIT;"
 
 
 def squawk_binary() -> str:
@@ -46,8 +47,11 @@ def run_squawk(parsed: ParsedSql, text: str, *, pg_version: str | None = None,
     args = [squawk_binary(), "--reporter", "json", "--stdin-filepath", parsed.source or "stdin.sql"]
     if pg_version:
         args += ["--pg-version", pg_version]
+    shift = 0
     if assume_in_transaction:
-        args.append("--assume-in-transaction")
+        # squawk's own --assume-in-transaction misses a first statement (2.70), so spell the
+        # transaction out; BEGIN shares line 1 so every line number stays as in the file
+        text, shift = OPEN_TX + text + "\n" + CLOSE_TX, len(OPEN_TX)
     if exclude:
         args.append("--exclude=" + ",".join(exclude))
     proc = subprocess.run(args, input=text, capture_output=True, text=True, timeout=120)
@@ -58,12 +62,13 @@ def run_squawk(parsed: ParsedSql, text: str, *, pg_version: str | None = None,
     if not isinstance(raw, list) or proc.returncode not in (0, 1):
         detail = (proc.stderr or proc.stdout).strip().splitlines()
         raise NotEnabled(f"squawk failed on {parsed.source}: {detail[-1] if detail else f'exit {proc.returncode}'}")
-    return [_finding(parsed, item) for item in raw]
+    return [_finding(parsed, item, shift) for item in raw]
 
 
-def _finding(parsed: ParsedSql, item: dict) -> Finding:
+def _finding(parsed: ParsedSql, item: dict, shift: int = 0) -> Finding:
     line = int(item.get("line", 0)) + 1
-    offset = parsed.offset_of(line, int(item.get("column", 0)))
+    column = int(item.get("column", 0)) - (shift if line == 1 else 0)
+    offset = parsed.offset_of(line, column)
     stmt = parsed.statement_at(offset)
     rule = item.get("rule_name") or "squawk"
     message = " ".join(str(item.get("message") or "").split())

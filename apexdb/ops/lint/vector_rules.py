@@ -44,13 +44,13 @@ def _finding(parsed: ParsedSql, stmt: Statement, rule: str, message: str, fix: s
 def _index_rules(parsed, stmt, node, model: SchemaModel) -> list[Finding]:
     method = node.accessMethod.lower()
     table = node.relation.relname
-    name = f"index {node.idxname}" if node.idxname else "unnamed index"
+    name = f"{method} index {node.idxname}" if node.idxname else f"unnamed {method} index"
     out = []
     if not node.concurrent and not model.is_new(table):
         held = (" and, inside this transaction, every lock taken is held until COMMIT"
                 if stmt.in_transaction else "")
         out.append(_finding(parsed, stmt, "vector-index-not-concurrent",
-                            f"{method} {name} is built without CONCURRENTLY on existing table {table}: "
+                            f"{name} is built without CONCURRENTLY on existing table {table}: "
                             f"writes to {table} wait for the whole build{held}",
                             "CREATE INDEX CONCURRENTLY outside any transaction; in Alembic: "
                             "with op.get_context().autocommit_block(): "
@@ -60,6 +60,8 @@ def _index_rules(parsed, stmt, node, model: SchemaModel) -> list[Finding]:
         opclass = elem.opclass[-1].sval.lower() if elem.opclass else None
         if opclass:
             out += _opclass_rule(parsed, stmt, method, column, ctype, opclass)
+        elif method == "hnsw" or (ctype is not None and ctype.is_vector and ctype.type != "vector"):
+            out += _no_opclass(parsed, stmt, method, column, ctype)
         if ctype is not None and ctype.dims is not None and ctype.type in ("vector", "halfvec", "bit"):
             limit = INDEX_DIM_LIMIT[ctype.type]
             if ctype.dims > limit:
@@ -77,7 +79,7 @@ def _index_rules(parsed, stmt, node, model: SchemaModel) -> list[Finding]:
                                 f"ef_construction=64)"))
     if method == "ivfflat" and model.is_new(table) and table not in model.loaded:
         out.append(_finding(parsed, stmt, "ivfflat-empty-table",
-                            f"ivfflat {name} is built on {table}, created empty in this migration: its "
+                            f"{name} is built on {table}, created empty in this migration: its "
                             f"lists are trained on no rows, so recall stays poor until it is rebuilt",
                             "build IVFFlat after the data is loaded (a later migration, then REINDEX "
                             "CONCURRENTLY as it grows), or use HNSW, which needs no training"))
@@ -120,6 +122,17 @@ def _opclass_rule(parsed, stmt, method, column, ctype, opclass) -> list[Finding]
                          f"operator class {opclass} does not accept {column}, a {ctype} column",
                          fix + f" (or index the expression ({column}::{op_type}(n)) with {opclass})")]
     return []
+
+
+def _no_opclass(parsed, stmt, method, column, ctype) -> list[Finding]:
+    """pgvector declares one default opclass only: vector_l2_ops for IVFFlat on vector."""
+    type_ = ctype.type if ctype is not None and ctype.is_vector else None
+    allowed = OPCLASS_METRICS.get((type_ or "vector", method), ())
+    choices = ", ".join(_opclass(type_ or "vector", m) for m in allowed)
+    return [_finding(parsed, stmt, "vector-opclass-mismatch",
+                     f"{method} index on {column} names no operator class, and pgvector has no default "
+                     f"one for {method} on {type_ or 'any type'}: the build fails",
+                     f"name the opclass of the metric your queries use: {choices}")]
 
 
 def _opclass(type_: str, metric: str) -> str:
