@@ -1,0 +1,120 @@
+"""Audits: index, vacuum and configuration checks that return findings with fixes.
+
+Public API (used by ``apexdb audit`` and by the maintenance commands)::
+
+    from apexdb.ops.audit import Finding, run_audit
+    report = run_audit(conn, kinds=("indexes",), thresholds={"unused_index_min_bytes": 0},
+                       exclude=("fk_without_index",))
+    for f in report.findings:  # f.check, f.severity, f.object, f.detail, f.fix,
+        ...                    # f.schema, f.table, f.index, f.size_bytes, f.statements
+
+Everything runs in one READ ONLY transaction with statement_timeout and lock_timeout;
+every check runs in its own savepoint (see ``context``), so one check that cannot run
+becomes a ``could_not_check`` finding and the rest still run.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+from apexdb.ops.audit.model import (ALL_CHECKS, CHECKS, KINDS, SEVERITIES, SEVERITY_RANK, AuditReport, Finding,
+                                    Thresholds, check_names)
+
+__all__ = ["ALL_CHECKS", "CHECKS", "KINDS", "SEVERITIES", "SEVERITY_RANK", "AuditReport", "Finding", "Thresholds",
+           "run_audit", "thresholds_from_config", "excluded_from_config"]
+
+
+def _families() -> dict[str, list[tuple[str, Callable, tuple[str, ...]]]]:
+    """kind -> [(name for messages, check function, the check names it produces)] in run order."""
+    from apexdb.ops.audit import config_checks as cfg, index_stats, indexes, vacuum, vectors
+
+    return {
+        "indexes": [
+            ("invalid indexes", indexes.check_invalid, ("invalid_index",)),
+            ("duplicate indexes", indexes.check_duplicates, ("duplicate_index", "redundant_index")),
+            ("mostly-NULL indexes", index_stats.check_mostly_null, ("mostly_null_index",)),
+            ("unused indexes", indexes.check_unused, ("unused_index",)),
+            ("foreign keys", indexes.check_fk_without_index, ("fk_without_index",)),
+            ("btree bloat", index_stats.check_bloat, ("index_bloat",)),
+            ("vector columns", vectors.check_without_index, ("vector_column_without_index",)),
+            ("IVFFlat lists", vectors.check_ivfflat_lists, ("ivfflat_lists",)),
+            ("HNSW memory", vectors.check_hnsw_memory, ("hnsw_exceeds_maintenance_work_mem",)),
+            ("vector opclasses", vectors.check_opclass_mismatch, ("vector_opclass_mismatch",)),
+        ],
+        "vacuum": [
+            ("dead tuples", vacuum.check_dead_tuples, ("dead_tuples",)),
+            ("autovacuum", vacuum.check_autovacuum_overdue, ("autovacuum_overdue",)),
+            ("wraparound", vacuum.check_wraparound, ("xid_wraparound", "multixact_wraparound")),
+            ("analyze", vacuum.check_never_analyzed, ("never_analyzed",)),
+        ],
+        "config": [
+            ("pg_stat_statements", cfg.check_pg_stat_statements, ("pg_stat_statements_missing",)),
+            ("work_mem", cfg.check_work_mem, ("work_mem",)),
+            ("maintenance_work_mem", cfg.check_maintenance_work_mem, ("maintenance_work_mem",)),
+            ("shared_buffers", cfg.check_shared_buffers, ("shared_buffers",)),
+            ("vector settings", cfg.check_vector_settings, ("vector_setting",)),
+        ],
+    }
+
+
+def thresholds_from_config() -> Thresholds:
+    """Defaults overlaid with the config file's [audit] section (its threshold keys)."""
+    from apexdb.config import load_config
+
+    section = {k: v for k, v in load_config().section("audit").items() if k not in _NON_THRESHOLD_KEYS}
+    return Thresholds().updated(section, "the [audit] section of the config file")
+
+
+def excluded_from_config() -> tuple[str, ...]:
+    from apexdb.config import load_config
+    from apexdb.errors import BadInput
+
+    value = load_config().section("audit").get("exclude", [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise BadInput("[audit] exclude in the config file must be a list of check names")
+    return check_names(value, "the [audit] exclude list of the config file")
+
+
+_NON_THRESHOLD_KEYS = ("exclude", "statement_timeout", "lock_timeout", "fail_on")
+
+
+def run_audit(conn, kinds: Iterable[str] = KINDS, thresholds: Thresholds | dict[str, Any] | None = None,
+              exclude: Iterable[str] = (), only: Iterable[str] | None = None, *,
+              statement_timeout: str | None = None, lock_timeout: str | None = None,
+              target: str | None = None) -> AuditReport:
+    """Run the checks of ``kinds`` on ``conn``; thresholds default to the config file's [audit]."""
+    from apexdb.db.connection import read_only
+    from apexdb.errors import BadInput
+    from apexdb.ops.audit.context import AuditContext
+
+    kinds = tuple(kinds)
+    for kind in kinds:
+        if kind not in KINDS:
+            raise BadInput(f"unknown audit kind {kind!r} (choose from {', '.join(KINDS)} or all)")
+    if thresholds is None:
+        thresholds = thresholds_from_config()
+    elif isinstance(thresholds, dict):
+        thresholds = thresholds_from_config().updated(thresholds, "thresholds")
+    report = AuditReport(kinds=kinds, target=target)
+    ctx = AuditContext(conn, thresholds, frozenset(check_names(tuple(exclude), "exclude")),
+                       frozenset(check_names(tuple(only), "only")) if only is not None else None, report)
+    statement_timeout, lock_timeout = _timeouts(statement_timeout, lock_timeout)
+    with read_only(conn, statement_timeout=statement_timeout, lock_timeout=lock_timeout):
+        ctx.load_facts()
+        for kind in kinds:
+            for name, check, produces in _families()[kind]:
+                ctx.run(name, check, produces)
+        ctx.report_locked()
+    report.findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.check, f.object))
+    for finding in report.findings:
+        finding.target = target
+    return report
+
+
+def _timeouts(statement_timeout: str | None, lock_timeout: str | None) -> tuple[str | None, str | None]:
+    """Flags > [audit] in the config file > the general settings (read_only applies those)."""
+    from apexdb.config import load_config
+
+    section = load_config().section("audit")
+    return (statement_timeout or section.get("statement_timeout"), lock_timeout or section.get("lock_timeout"))

@@ -1,0 +1,170 @@
+"""Index checks: invalid, duplicate and redundant, unused, foreign keys without an index.
+
+All of them work from one catalog-wide read (``audit_index_catalog``) and compare in
+Python, so the cost does not grow with one query per table. Each index gets at most
+one of these findings, the most specific first: invalid > duplicate/redundant > unused.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from apexdb.db.queries import fetch
+from apexdb.ops.audit.context import AuditContext
+from apexdb.ops.audit.model import Finding
+from apexdb.ops.audit.rebuild import concurrent_definition
+from apexdb.ops.audit.settings import row_count
+from apexdb.render.format import human_bytes, human_seconds
+
+VECTOR_METHODS = ("hnsw", "ivfflat")
+
+
+def index_catalog(ctx: AuditContext) -> list[dict[str, Any]]:
+    return ctx.cached("indexes", lambda: fetch(ctx.conn, "audit_index_catalog", {"locked": ctx.locked_oids}))
+
+
+def flagged(ctx: AuditContext) -> set[int]:
+    """Indexes that already have an index-level finding (so later checks do not pile on)."""
+    return ctx.cached("flagged_indexes", set)
+
+
+def drop_statement(ix: dict[str, Any]) -> str:
+    # A partitioned index cannot be dropped CONCURRENTLY.
+    concurrently = "" if ix["index_kind"] == "I" else " CONCURRENTLY"
+    return f"DROP INDEX{concurrently} {ix['index_qname']};"
+
+
+def script(statements: list[str], comments: list[str] = ()) -> str:
+    return "\n".join([*statements, *(f"-- {c}" for c in comments)])
+
+
+def _finding(check: str, severity: str, ix: dict[str, Any], detail: str, statements: list[str],
+             comments: list[str] = ()) -> Finding:
+    return Finding(check, severity, ix["index_qname"], detail, script(statements, comments), schema=ix["schema"],
+                   table=ix["table"], index=ix["index"], size_bytes=ix["size_bytes"], statements=tuple(statements))
+
+
+def check_invalid(ctx: AuditContext) -> None:
+    done = flagged(ctx)
+    for ix in index_catalog(ctx):
+        if ix["is_valid"] or ix["being_built"]:
+            continue
+        done.add(ix["index_oid"])
+        size = f", {human_bytes(ix['size_bytes'])}" if ix["size_bytes"] is not None else ""
+        state = "still updated by every write" if ix["is_ready"] else "not yet ready"
+        if ix["is_unique"]:
+            detail = (f"INVALID unique index on {ix['table_qname']} ({state}{size}), left by a failed CREATE UNIQUE "
+                      "INDEX CONCURRENTLY: duplicate keys are the usual cause; no build is running now")
+            stmts = [drop_statement(ix)]
+            comments = ["remove the duplicate keys, then recreate it: " + concurrent_definition(ix["definition"])]
+        else:
+            detail = (f"INVALID index on {ix['table_qname']} ({state}{size}), left by a failed or cancelled "
+                      "concurrent build; no build is running now")
+            stmts, comments = [f"REINDEX INDEX CONCURRENTLY {ix['index_qname']};"], []
+        ctx.add(_finding("invalid_index", "warning", ix, detail, stmts, comments))
+
+
+def _keys(ix: dict[str, Any]) -> list[tuple]:
+    n = ix["key_count"]
+    return [(ix["column_defs"][k], ix["opclass_oids"][k], ix["collations"][k], ix["options_per_column"][k])
+            for k in range(n)]
+
+
+def _includes(ix: dict[str, Any]) -> frozenset[str]:
+    return frozenset(ix["column_defs"][ix["key_count"]:])
+
+
+def _keep_rank(ix: dict[str, Any]) -> tuple:
+    """Which of two identical indexes to keep: the constraint's, the unique one, the used one, the older."""
+    return (ix["constraint_name"] is not None, ix["is_unique"], ix["scans"] or 0, -ix["index_oid"])
+
+
+def _droppable(ix: dict[str, Any]) -> bool:
+    return ix["constraint_name"] is None and not ix.get("is_partition")
+
+
+def check_duplicates(ctx: AuditContext) -> None:
+    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for ix in index_catalog(ctx):
+        if ix["is_valid"] and ix["index_oid"] not in flagged(ctx):
+            groups[(ix["table_oid"], ix["method"], ix["predicate"] or "")].append(ix)
+    done = flagged(ctx)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        for a in members:
+            for b in members:
+                if a is b or b["index_oid"] in done or a["index_oid"] in done:
+                    continue
+                _compare(ctx, a, b, done)
+
+
+def _compare(ctx: AuditContext, keep: dict[str, Any], other: dict[str, Any], done: set[int]) -> None:
+    """Report ``other`` when ``keep`` makes it unnecessary."""
+    ka, kb = _keys(keep), _keys(other)
+    if ka == kb and _includes(keep) == _includes(other):
+        if keep["method"] in VECTOR_METHODS and sorted(keep["reloptions"]) != sorted(other["reloptions"]):
+            return  # same column, different build options: maybe on purpose (comparing m or lists)
+        if _keep_rank(keep) < _keep_rank(other) or not _droppable(other) or (
+                other["is_unique"] and not keep["is_unique"]):
+            return
+        done.add(other["index_oid"])
+        ctx.add(_finding("duplicate_index", "warning", other,
+                         f"same columns, method, opclasses and predicate as {keep['index_qname']}"
+                         f"{_size(other)}; every write maintains both", [drop_statement(other)],
+                         ["to recreate: " + concurrent_definition(other["definition"])]))
+        return
+    if (keep["method"] == "btree" and len(kb) < len(ka) and ka[:len(kb)] == kb and not other["is_unique"]
+            and _droppable(other) and _includes(other) <= frozenset(keep["column_defs"])):
+        done.add(other["index_oid"])
+        ctx.add(_finding("redundant_index", "warning", other,
+                         f"its columns ({', '.join(k[0] for k in kb)}) lead {keep['index_qname']} "
+                         f"({', '.join(k[0] for k in ka)}), which serves the same queries{_size(other)}",
+                         [drop_statement(other)], ["to recreate: " + concurrent_definition(other["definition"])]))
+
+
+def _size(ix: dict[str, Any]) -> str:
+    return f"; {human_bytes(ix['size_bytes'])}" if ix["size_bytes"] is not None else ""
+
+
+def stats_age_text(ctx: AuditContext) -> str:
+    if ctx.report.stats_reset is None:
+        return "since statistics began (never reset)"
+    return f"since the statistics reset {human_seconds(ctx.report.stats_age_s)} ago"
+
+
+def check_unused(ctx: AuditContext) -> None:
+    t = ctx.thresholds
+    age = ctx.report.stats_age_s
+    young = age is not None and age < t.stats_min_age
+    for ix in index_catalog(ctx):
+        if (not ix["is_valid"] or ix["index_oid"] in flagged(ctx) or ix["is_unique"] or ix["constraint_name"]
+                or ix["index_kind"] == "I" or ix["is_partition"] or ix["scans"] is None or ix["scans"] > 0):
+            continue
+        if ix["size_bytes"] is None or ix["size_bytes"] < t.unused_index_min_bytes:
+            continue
+        last = ix.get("last_idx_scan")
+        detail = (f"0 scans {stats_age_text(ctx)}" + (f" (last scan {last:%Y-%m-%d})" if last else "")
+                  + f"; {human_bytes(ix['size_bytes'])} on {ix['table_qname']}")
+        if young:
+            detail += (f"; statistics are younger than {human_seconds(t.stats_min_age)}, so this may not be "
+                       "disuse yet")
+        detail += "; replicas keep their own scan counts: check them before dropping"
+        ctx.add(_finding("unused_index", "info" if young else "warning", ix, detail, [drop_statement(ix)],
+                         ["to recreate: " + concurrent_definition(ix["definition"])]))
+
+
+def check_fk_without_index(ctx: AuditContext) -> None:
+    for fk in fetch(ctx.conn, "audit_fk_without_index"):
+        rows = row_count(fk["table_rows"], fk["live_rows"])
+        if rows < ctx.thresholds.fk_min_rows:
+            continue
+        cols = ", ".join(fk["quoted_columns"])
+        concurrently = "" if fk["partitioned"] else " CONCURRENTLY"
+        statement = f"CREATE INDEX{concurrently} ON {fk['table_qname']} ({cols});"
+        ctx.add(Finding(
+            "fk_without_index", "warning", f"{fk['table_qname']}.{fk['constraint_name']}",
+            f"foreign key ({', '.join(fk['columns'])}) references {fk['referenced']} but no index on "
+            f"{fk['table_qname']} (~{rows:,} rows) starts with these columns: each delete or key update on "
+            f"{fk['referenced']} scans the table, and joins cannot use an index",
+            statement, schema=fk["schema"], table=fk["table"], statements=(statement,)))
