@@ -74,14 +74,13 @@ def create(
                "options": ", ".join(f"{k}={v}" for k, v in result.options.items()),
                "concurrently": result.concurrently, "rows": result.rows, "size": result.size_bytes,
                "seconds": result.seconds,
-               "maintenance_work_mem": result.settings["maintenance_work_mem"],
-               "workers": int(result.settings["max_parallel_maintenance_workers"])}
+               "maintenance_work_mem": result.maintenance_work_mem_bytes, "workers": result.workers}
         from dataclasses import asdict
 
         doc = asdict(result)
         s.out.sections([Section("Index built", [row], cols(
             "index", "table", "method", "opclass", "options", "concurrently:bool", "rows:int", "size:bytes",
-            "seconds:s", "maintenance_work_mem", "workers:int"))], doc=doc)
+            "seconds:s", "maintenance_work_mem:bytes", "workers:int"))], doc=doc)
 
 
 @index_app.command("list")

@@ -41,6 +41,8 @@ class BuildResult:
     size_bytes: int
     rows: int
     settings: dict
+    maintenance_work_mem_bytes: int
+    workers: int
     reasons: list[str]
     notices: list[str] = field(default_factory=list)
     replaced: str | None = None
@@ -107,6 +109,7 @@ def build_index(conn, monitor_conn, plan: IndexPlan, sizing: BuildSettings, *,
         method=plan.method, metric=plan.metric, opclass=plan.opclass, options=dict(plan.options), where=plan.where,
         halfvec=plan.halfvec, concurrently=plan.concurrently, seconds=round(seconds, 3),
         size_bytes=built.size_bytes if built else 0, rows=plan.rows, settings=sizing.settings(),
+        maintenance_work_mem_bytes=sizing.maintenance_work_mem_bytes, workers=sizing.workers,
         reasons=list(sizing.reasons), notices=notices, replaced=replaced,
         definition=built.definition if built else "")
 

@@ -156,7 +156,12 @@ def size_build(conn, plan, *, memory: str | None = None, workers: int | None = N
                                         "(pass --memory to allow more)"))
     cap, cap_why = min(caps, key=lambda c: c[0])
     reasons = []
-    if estimate <= current:
+    if cap_by_flag is not None and cap_by_flag < current:
+        chosen = cap_by_flag  # --memory is a ceiling, even below the server's setting
+        reasons.append(f"maintenance_work_mem {hb(chosen)} for this build (--memory; server setting {hb(current)}): "
+                       f"the {what}" + (", so the build slows down once the graph outgrows it"
+                                        if estimate > chosen else ""))
+    elif estimate <= current:
         chosen = current
         reasons.append(f"maintenance_work_mem {hb(current)} kept: the {what}, which fits")
     elif estimate <= cap:
