@@ -77,15 +77,15 @@ def _bytes(n) -> str:
     return human_bytes(n)
 
 
-def show_plan(s: Session, steps, title: str) -> list[dict]:
+def show_plan(s: Session, steps, title: str, empty: str = "nothing to do: the audits found no work") -> list[dict]:
     """Print the planned steps (people see them before anything runs); the rows, for JSON."""
-    from apexdb.render import cols
+    from apexdb.render import Column, cols
 
     rows = [{"action": st.action, "object": st.object, "reason": st.reason, "cost_bytes": st.cost_bytes,
              "statement": _statement_text(st.statement)} for st in steps]
     if s.out.fmt != "json":
-        s.out.table(rows, cols("action", "object", "reason", "cost_bytes:bytes"), title=title,
-                    empty="nothing to do: the audits found no work")
+        s.out.table(rows, cols("action", "object", "reason", Column("cost_bytes", "size touched", "bytes")), title=title,
+                    empty=empty)
     elif not steps:
         s.out.document({"plan": [], "steps": [], "summary": {"steps": 0, "interrupted": False}})
     return rows

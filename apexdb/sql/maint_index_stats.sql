@@ -11,8 +11,7 @@ SELECT ic.oid::bigint AS oid, n.nspname AS schema, ic.relname AS name,
                WHERE p.datname = current_database() AND p.pid <> pg_backend_pid()
                  AND (p.index_relid = ic.oid
                       OR (NOT i.indisvalid AND p.relid = c.oid AND p.command LIKE '%%CONCURRENTLY%%')))
-         AS being_built,
-       pg_get_indexdef(ic.oid) AS definition
+         AS being_built
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_namespace n ON n.oid = ic.relnamespace

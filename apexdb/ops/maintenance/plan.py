@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from apexdb.db.connection import read_only
 from apexdb.db.queries import fetch
 from apexdb.ops.maintenance.reindex import IndexTarget, index_targets, reindex_steps
 from apexdb.ops.maintenance.runner import Step
@@ -70,8 +71,9 @@ def _costs(conn, oids: list[int]) -> dict[int, dict[str, int]]:
 
 def table_steps(conn, findings, options: VacuumOptions, *, analyze_only: bool = False) -> list[Step]:
     """One VACUUM (or ANALYZE) step per table the findings name, reasons joined."""
-    groups = _grouped(conn, findings)
-    costs = _costs(conn, list(groups))
+    with read_only(conn):
+        groups = _grouped(conn, findings)
+        costs = _costs(conn, list(groups))
     steps = []
     for oid, (ref, found) in groups.items():
         reason = "; ".join(_reason(f) for f in found)
@@ -104,7 +106,8 @@ def index_plan(conn, findings) -> list[IndexTarget]:
         schema = f.schema or (f.object.split(".", 1)[0] if "." in f.object else "public")
         name = f.index or (f.object.split(".", 1)[1] if "." in f.object else f.object)
         reasons.setdefault(f"{schema}.{name}", []).append(_reason(f))
-    return index_targets(conn, list(reasons), {k: "; ".join(v) for k, v in reasons.items()}, strict=False)
+    with read_only(conn):
+        return index_targets(conn, list(reasons), {k: "; ".join(v) for k, v in reasons.items()}, strict=False)
 
 
 def bloated_plan(conn, **audit) -> list[IndexTarget]:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from apexdb.db.connection import read_only
 from apexdb.db.queries import fetch, fetch_one
 from apexdb.errors import BadInput
 from apexdb.ops.maintenance.connection import MaintenanceSettings
@@ -136,23 +137,29 @@ def reindex_steps(targets: list[IndexTarget], *, concurrently: bool = True) -> l
     return drops + rebuilds
 
 
+# Planning reads only the catalog, in a read-only transaction with the configured
+# lock_timeout, so a table someone holds locked cannot make it wait.
+
 def plan_for_indexes(conn, names: list[str]) -> list[IndexTarget]:
-    targets = index_targets(conn, [resolve_index(conn, n) for n in names])
-    extra = [q for q in leftovers_of(conn, targets) if q not in {t.display for t in targets}]
-    return index_targets(conn, extra, strict=False) + targets if extra else targets
+    with read_only(conn):
+        targets = index_targets(conn, [resolve_index(conn, n) for n in names])
+        extra = [q for q in leftovers_of(conn, targets) if q not in {t.display for t in targets}]
+        return index_targets(conn, extra, strict=False) + targets if extra else targets
 
 
 def plan_for_table(conn, name: str) -> list[IndexTarget]:
-    table = resolve_table(conn, name)
-    rows = fetch(conn, "maint_table_indexes", {"table_oid": table.oid})
-    if not rows:
-        raise BadInput(f"table {table.display} has no indexes")
-    return index_targets(conn, [r["qualified"] for r in rows])
+    with read_only(conn):
+        table = resolve_table(conn, name)
+        rows = fetch(conn, "maint_table_indexes", {"table_oid": table.oid})
+        if not rows:
+            raise BadInput(f"table {table.display} has no indexes")
+        return index_targets(conn, [r["qualified"] for r in rows])
 
 
 def plan_for_invalid(conn) -> list[IndexTarget]:
-    rows = fetch(conn, "maint_invalid_indexes")
-    return index_targets(conn, [r["qualified"] for r in rows], strict=False)
+    with read_only(conn):
+        rows = fetch(conn, "maint_invalid_indexes")
+        return index_targets(conn, [r["qualified"] for r in rows], strict=False)
 
 
 def run_reindex(conn, targets: list[IndexTarget], settings: MaintenanceSettings, *, concurrently: bool = True,

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from apexdb.db.connection import read_only
 from apexdb.db.queries import fetch
 from apexdb.errors import BadInput
 from apexdb.ops.maintenance.connection import MaintenanceSettings
@@ -141,8 +142,9 @@ def run_vacuum(conn, steps: list[Step], settings: MaintenanceSettings, **hooks) 
 
 def named_steps(conn, names: list[str], options: VacuumOptions | None) -> list[Step]:
     """A VACUUM step (ANALYZE when ``options`` is None) per named table, with its approximate cost."""
-    tables = resolve_tables(conn, names)
-    costs = {r["oid"]: r for r in fetch(conn, "maint_table_approx", {"oids": [t.oid for t in tables]})}
+    with read_only(conn):
+        tables = resolve_tables(conn, names)
+        costs = {r["oid"]: r for r in fetch(conn, "maint_table_approx", {"oids": [t.oid for t in tables]})}
     steps = []
     for t in tables:
         cost = costs.get(t.oid, {})

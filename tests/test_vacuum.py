@@ -1,0 +1,200 @@
+"""apexdb vacuum on a real database: dead tuples drop, --full asks first, locks time out, progress, Ctrl-C."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import apexdb_executable
+
+
+def make_dead_tuples(db, table: str = "items", rows: int = 4000, filler: int = 20) -> int:
+    """A table with autovacuum off and ``rows // 2`` dead tuples whose statistics are flushed."""
+    with db.connect() as conn:
+        conn.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v text) WITH (autovacuum_enabled = off)")
+        conn.execute(f"INSERT INTO {table} SELECT g, repeat('x', %s) FROM generate_series(1, %s) g",
+                     [filler, rows])
+        conn.execute(f"UPDATE {table} SET v = v || 'y' WHERE id % 2 = 0")
+        conn.execute("SELECT pg_stat_force_next_flush()")  # this backend's counts reach shared stats now
+    return rows // 2
+
+
+def dead_tuples(db, table: str) -> int:
+    return db.scalar("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = %s", [table])
+
+
+def test_dead_tuples_drop_after_vacuum(apex, db):
+    dead = make_dead_tuples(db)
+    assert dead_tuples(db, "items") >= dead
+    r = apex("vacuum", "items", "--format", "json")
+    assert r.exit_code == 0, r
+    step = r.json["steps"][0]
+    assert step["object"] == "public.items" and step["status"] == "done"
+    assert step["before"]["dead_tuples"] >= dead
+    assert step["after"]["dead_tuples"] == 0
+    assert step["after"]["removed"] == dead  # what VACUUM itself reported
+    assert step["after"]["pages_scanned"] > 0
+    assert step["after"]["last_vacuum"] is not None and step["before"]["last_vacuum"] is None
+    assert r.json["settings"]["applied_via"] == "startup options"
+    assert dead_tuples(db, "items") == 0
+
+
+def test_vacuum_table_output_shows_before_and_after(apex, db):
+    make_dead_tuples(db)
+    r = apex("vacuum", "items", "--analyze")
+    assert r.exit_code == 0, r
+    assert "public.items" in r.stdout and "2,000 → 0" in r.stdout
+    assert db.scalar("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'items'")
+
+
+def test_full_refuses_without_yes_off_a_terminal_and_changes_nothing(apex, db):
+    make_dead_tuples(db)
+    node = db.scalar("SELECT relfilenode FROM pg_class WHERE relname = 'items'")
+    r = apex("vacuum", "items", "--full")
+    assert r.exit_code == 2, r
+    assert "ACCESS EXCLUSIVE" in r.stderr and "--yes" in r.stderr
+    assert r.stdout == ""
+    assert db.scalar("SELECT relfilenode FROM pg_class WHERE relname = 'items'") == node
+    assert db.scalar("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'items'") is None
+
+
+def test_full_with_yes_rewrites_and_shrinks(apex, db):
+    make_dead_tuples(db)
+    db.sql("DELETE FROM items WHERE id > 1000")
+    node = db.scalar("SELECT relfilenode FROM pg_class WHERE relname = 'items'")
+    r = apex("vacuum", "items", "--full", "--yes", "--format", "json")
+    assert r.exit_code == 0, r
+    step = r.json["steps"][0]
+    assert step["action"] == "vacuum full"
+    assert step["after"]["table_bytes"] < step["before"]["table_bytes"]
+    assert db.scalar("SELECT relfilenode FROM pg_class WHERE relname = 'items'") != node
+
+
+@pytest.mark.parametrize("args,message", [
+    (["nope"], "does not exist"),
+    (["items", "--parallel", "-1"], "--parallel"),
+    (["items", "--parallel", "2", "--full"], "cannot be combined"),
+    (["items", "--lock-timeout", "soon"], "not a duration"),
+    (["items", "--retries", "99"], "--retries"),
+    (["items_view"], "not a table"),
+])
+def test_bad_input_exits_2_with_one_line(apex, db, args, message):
+    make_dead_tuples(db)
+    db.sql("CREATE VIEW items_view AS SELECT * FROM items")
+    r = apex("vacuum", *args)
+    assert r.exit_code == 2, r
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and message in lines[0], r
+    assert dead_tuples(db, "items") > 0
+
+
+def test_locked_table_is_skipped_after_lock_timeout_and_says_who_holds_it(apex, db):
+    make_dead_tuples(db)
+    make_dead_tuples(db, "other", rows=100)
+    with db.connect() as holder:
+        holder.execute("BEGIN")
+        holder.execute("LOCK TABLE items IN ACCESS EXCLUSIVE MODE")
+        holder_pid = holder.info.backend_pid
+        r = apex("vacuum", "items", "other", "--lock-timeout", "200ms", "--retries", "1", "--format", "json")
+        holder.execute("ROLLBACK")
+    assert r.exit_code == 4, r
+    by_object = {s["object"]: s for s in r.json["steps"]}
+    locked = by_object["public.items"]
+    assert locked["status"] == "skipped" and locked["sqlstate"] == "55P03" and locked["attempts"] == 2
+    assert f"pid {holder_pid}" in locked["error"] and "AccessExclusiveLock" in locked["error"]
+    assert by_object["public.other"]["status"] == "done"  # one locked table does not stop the others
+    assert "could not lock public.items" in r.stderr
+    assert dead_tuples(db, "items") > 0
+
+
+def slow_vacuum(db) -> None:
+    """Make this database's VACUUMs crawl (cost-based delay), so progress and Ctrl-C can be seen."""
+    db.sql(f'ALTER DATABASE "{db.name}" SET vacuum_cost_delay = 5')
+    db.sql(f'ALTER DATABASE "{db.name}" SET vacuum_cost_limit = 1')
+
+
+def test_progress_is_read_on_a_second_connection(db):
+    from apexdb.db.connection import Target, connect
+    from apexdb.ops.maintenance import MaintenanceSettings, open_maintenance_connection
+    from apexdb.ops.maintenance.vacuum import VacuumOptions, vacuum_tables
+
+    make_dead_tuples(db, rows=30000, filler=60)
+    slow_vacuum(db)
+    target = Target(db.dsn, "test", "test")
+    seen = []
+    conn = open_maintenance_connection(target, MaintenanceSettings())
+    watcher_conn = connect(target)
+    try:
+        run = vacuum_tables(conn, ["items"], VacuumOptions(), MaintenanceSettings(),
+                            progress_connection=lambda: watcher_conn,
+                            on_progress=lambda label, row: seen.append((label, row)))
+    finally:
+        conn.close()
+        watcher_conn.close()
+    assert run.steps[0].status == "done"
+    assert seen, "no progress sample while VACUUM ran"
+    label, row = seen[-1]
+    assert label == "public.items" and row["kind"] == "vacuum"
+    assert row["heap_blks_total"] > 0 and row["phase"]
+    assert {"dead_items", "dead_item_bytes", "index_vacuum_count", "heap_blks_vacuumed"} <= set(row)
+    assert run.steps[0].progress is not None
+
+
+def test_progress_queries_run_on_every_server(any_db):
+    from apexdb.db.queries import fetch
+
+    with any_db.connect() as conn:
+        for name in ("progress_vacuum", "maint_progress_cluster", "progress_create_index"):
+            assert fetch(conn, name, {"pid": conn.info.backend_pid}) == []
+        for name, params in (("maint_table_stats", {"oids": [1259]}), ("maint_table_approx", {"oids": [1259]}),
+                             ("maint_invalid_indexes", None), ("maint_lock_holders", {"relid": 1259}),
+                             ("maint_index_stats", {"names": ["pg_catalog.pg_class_oid_index"]})):
+            fetch(conn, name, params)
+
+
+def test_ctrl_c_cancels_the_running_vacuum_and_reports_what_was_not_done(db):
+    make_dead_tuples(db, rows=30000, filler=60)
+    make_dead_tuples(db, "later", rows=100)
+    slow_vacuum(db)
+    import os
+
+    proc = subprocess.Popen([*apexdb_executable(), "vacuum", "items", "later", "--format", "json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "APEXDB_DSN": db.dsn})
+    try:
+        deadline = time.monotonic() + 60
+        while not db.scalar("SELECT count(*) FROM pg_stat_progress_vacuum WHERE datname = %s", [db.name]):
+            assert time.monotonic() < deadline and proc.poll() is None, "VACUUM never started"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, (out, err)
+    import json
+
+    doc = json.loads(out)
+    status = {s["object"]: s["status"] for s in doc["steps"]}
+    assert status == {"public.items": "cancelled", "public.later": "not run"}
+    assert doc["summary"]["interrupted"] is True
+    assert "interrupted" in err and "Traceback" not in err
+    assert db.scalar("SELECT count(*) FROM pg_stat_progress_vacuum WHERE datname = %s", [db.name]) == 0
+    assert dead_tuples(db, "later") > 0
+
+
+def test_settings_are_startup_options_not_session_state(db):
+    from apexdb.db.connection import Target
+    from apexdb.ops.maintenance import MaintenanceSettings, open_maintenance_connection
+
+    conn = open_maintenance_connection(Target(db.dsn, "test", "test"), MaintenanceSettings("750ms", "3min"))
+    try:
+        assert conn.execute("SHOW lock_timeout").fetchone()[0] == "750ms"
+        assert conn.execute("SHOW statement_timeout").fetchone()[0] == "3min"
+        source = conn.execute("SELECT source FROM pg_settings WHERE name = 'lock_timeout'").fetchone()[0]
+        assert source == "client"  # set at connection start, not by a SET
+        assert conn.autocommit
+    finally:
+        conn.close()
