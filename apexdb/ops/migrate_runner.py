@@ -1,0 +1,259 @@
+"""Applying migrations safely: upgrade, downgrade and stamp for any Alembic project.
+
+One run: take the migration lock (a session advisory lock on a connection of its own, so
+a second run waits), set lock_timeout/statement_timeout on every connection the project's
+env.py opens, run Alembic, and retry the run on 55P03/40P01 with backoff and jitter.
+Alembic recomputes what is pending from ``alembic_version`` on each attempt, and apexdb's
+project runs each revision in its own transaction, so a failed or interrupted attempt
+leaves ``alembic_version`` at the last revision that committed and a rerun completes it.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from apexdb.errors import ApexdbError, BadInput, DatabaseError, Interrupted, NotEnabled
+from apexdb.ops.alembic_project import is_apex_project
+from apexdb.ops.migrate_safety import (SafetySettings, lock_key, migration_lock, run_with_retries,
+                                       settings_on_every_connection, sqlstate_of)
+from apexdb.ops.migrate_target import prepare_target
+
+
+@dataclass
+class StepDone:
+    revision: str
+    direction: str  # upgrade | downgrade
+    message: str
+    seconds: float
+
+
+@dataclass
+class RunResult:
+    direction: str
+    destination: str
+    before: list[str]
+    after: list[str]
+    steps: list[StepDone] = field(default_factory=list)
+    retries: int = 0
+    waited_for_lock: bool = False
+
+
+class Listener:
+    """What the runner tells whoever watches (the CLI prints these); every method may be ignored."""
+
+    def waiting(self, holder_pid: int | None) -> None: ...
+    def step_started(self, revision: str, direction: str, message: str) -> None: ...
+    def step_done(self, step: StepDone) -> None: ...
+    def retrying(self, attempt: int, of: int, reason: str, detail: str, wait: float) -> None: ...
+
+
+class _StepWatcher(logging.Handler):
+    """Alembic logs "Running <step>" as each revision starts: time each from there to the next."""
+
+    def __init__(self, listener: Listener, result: RunResult):
+        super().__init__(logging.INFO)
+        self.listener, self.result = listener, result
+        self.current: tuple[str, str, str, float] | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg != "Running %s" or not record.args:
+            return
+        step = record.args[0] if isinstance(record.args, tuple) else record.args
+        revision = getattr(getattr(step, "revision", None), "revision", None)
+        if revision is None:  # a stamp step: nothing runs
+            return
+        self.finish()
+        direction = "upgrade" if getattr(step, "is_upgrade", True) else "downgrade"
+        message = (getattr(step, "doc", None) or "").strip().splitlines()[0] if getattr(step, "doc", None) else ""
+        self.current = (revision, direction, message, time.perf_counter())
+        self.listener.step_started(revision, direction, message)
+
+    def finish(self) -> None:
+        if self.current is None:
+            return
+        revision, direction, message, started = self.current
+        self.current = None
+        done = StepDone(revision, direction, message, time.perf_counter() - started)
+        self.result.steps.append(done)
+        self.listener.step_done(done)
+
+    def abandon(self) -> str | None:
+        """The step that was running when the run failed (it was rolled back)."""
+        revision = self.current[0] if self.current else None
+        self.current = None
+        return revision
+
+
+def current_heads(config) -> list[str]:
+    """The revisions ``alembic_version`` holds (read through the project's env.py, no changes)."""
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(config)
+    found: list[str] = []
+
+    def read(rev, context):
+        found.extend(context.get_current_heads())
+        return []
+
+    with EnvironmentContext(config, script, fn=read, dont_mutate=True):
+        script.run_env()
+    return found
+
+
+def _check_revision(script, revision: str) -> None:
+    from alembic.util import CommandError
+
+    if revision in ("base", "head", "heads") or revision.startswith(("+", "-")):
+        return
+    try:
+        if not script.get_revisions(revision.split("@")[-1]):
+            raise BadInput(f"unknown revision {revision!r}")
+    except CommandError as exc:
+        raise BadInput(f"unknown revision {revision!r}: {exc}") from None
+    except Exception as exc:  # ResolutionError and friends
+        raise BadInput(f"unknown revision {revision!r}: {exc}") from None
+
+
+def _preflight(config, context, heads, upgrading: bool) -> None:
+    """Refuse what would fail half-way: unversioned tables, a missing pgvector."""
+    from sqlalchemy import inspect, text
+
+    connection = context.connection
+    if upgrading and not heads:
+        metadata = context.opts.get("target_metadata")
+        inspector = inspect(connection)
+        existing = set(inspector.get_table_names(schema=context.version_table_schema))
+        ours = {t.name for t in metadata.sorted_tables} if metadata is not None else set()
+        clash = sorted(existing & ours)
+        if clash:
+            has_table = context.version_table in existing
+            state = "an empty alembic_version" if has_table else "no alembic_version table"
+            raise BadInput(
+                f"the database already has tables of this schema ({', '.join(clash[:5])}"
+                f"{', ...' if len(clash) > 5 else ''}) but {state}; nothing was changed",
+                hint="if they match a revision, record it with `apexdb migrate stamp REV`, then migrate")
+    if upgrading and is_apex_project(config):
+        row = connection.execute(text(
+            "SELECT (SELECT extversion FROM pg_extension WHERE extname = 'vector'), "
+            "EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector'), "
+            "current_setting('server_version')")).one()
+        if row[0] is None and not row[1]:
+            raise NotEnabled(f"the vector extension (pgvector) is not available on this server "
+                             f"(PostgreSQL {row[2]}); nothing was changed",
+                             hint="install pgvector on the server: https://github.com/pgvector/pgvector#installation")
+
+
+def _run_alembic(config, direction: str, destination: str) -> None:
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(config)
+
+    def steps(rev, context):
+        _preflight(config, context, context.get_current_heads(), direction == "upgrade")
+        if direction == "upgrade":
+            return script._upgrade_revs(destination, rev)
+        return script._downgrade_revs(destination, rev)
+
+    with EnvironmentContext(config, script, fn=steps, as_sql=False, starting_rev=None,
+                            destination_rev=destination, tag=None):
+        script.run_env()
+
+
+def migrate(config, direction: str = "upgrade", destination: str = "head", *,
+            settings: SafetySettings | None = None, listener: Listener | None = None,
+            dsn: str | None = None, target_name: str | None = None) -> RunResult:
+    """Upgrade (or downgrade) ``config``'s project to ``destination`` under the migration lock."""
+    from alembic.script import ScriptDirectory
+
+    from apexdb.db.connection import connect
+
+    settings = settings or SafetySettings.from_config()
+    listener = listener or Listener()
+    _check_revision(ScriptDirectory.from_config(config), destination)
+    target = prepare_target(config, dsn, target_name)
+    config.attributes["apexdb_runner"] = True
+    result = RunResult(direction, destination, [], [])
+    lock_conn = connect(target, application_name="apexdb migrate (lock)")
+    watcher = _StepWatcher(listener, result)
+    alembic_log = logging.getLogger("alembic.runtime.migration")
+    saved_level = alembic_log.level
+    alembic_log.addHandler(watcher)
+    alembic_log.setLevel(logging.INFO)
+
+    def waiting(pid):
+        result.waited_for_lock = True
+        listener.waiting(pid)
+
+    def retrying(attempt, reason, exc, wait):
+        watcher.abandon()
+        result.retries += 1
+        listener.retrying(attempt, settings.retries, reason, _first_line(exc), wait)
+
+    try:
+        with migration_lock(lock_conn, lock_key(), on_wait=waiting):
+            result.before = current_heads(config)
+            with settings_on_every_connection(settings):
+                run_with_retries(lambda: _run_alembic(config, direction, destination), settings, retrying)
+            watcher.finish()
+            result.after = current_heads(config)
+    except KeyboardInterrupt:
+        running = watcher.abandon()
+        raise Interrupted(_interrupted_message(config, running)) from None
+    except ApexdbError:
+        raise
+    except Exception as exc:
+        raise _as_error(exc, watcher.abandon(), settings) from None
+    finally:
+        alembic_log.removeHandler(watcher)
+        alembic_log.setLevel(saved_level)
+        lock_conn.close()
+    return result
+
+
+def _interrupted_message(config, running: str | None) -> str:
+    try:
+        now = ", ".join(current_heads(config)) or "base"
+    except BaseException:
+        now = "unknown (the database did not answer)"
+    during = f" during revision {running} (rolled back)" if running else ""
+    return f"interrupted{during}; the database is at {now}: rerun `apexdb migrate` to finish"
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _as_error(exc: Exception, running: str | None, settings: SafetySettings) -> ApexdbError:
+    from alembic.util import CommandError
+
+    where = f"revision {running}: " if running else ""
+    if isinstance(exc, CommandError):
+        return BadInput(f"{where}{exc}")
+    state = sqlstate_of(exc)
+    if state is None:
+        return DatabaseError(f"{where}{type(exc).__name__}: {_first_line(exc)}")
+    hint = None
+    if state in ("55P03", "40P01"):
+        hint = (f"still blocked after {settings.retries} retries with lock_timeout {settings.lock_timeout}; "
+                "find the blocker with `apexdb stats activity`")
+    return DatabaseError(f"{where}{_first_line(exc)}", sqlstate=state, hint=hint)
+
+
+def stamp(config, revision: str, *, dsn: str | None = None, target_name: str | None = None) -> list[str]:
+    """Record ``revision`` in alembic_version without running anything; returns the new heads."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    _check_revision(ScriptDirectory.from_config(config), revision)
+    prepare_target(config, dsn, target_name)
+    config.attributes["apexdb_runner"] = True
+    try:
+        command.stamp(config, revision)
+    except Exception as exc:
+        raise _as_error(exc, None, SafetySettings()) from None
+    return current_heads(config)
+

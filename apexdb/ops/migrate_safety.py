@@ -1,0 +1,150 @@
+"""What makes a migration run safe: timeouts, retries on lock trouble, one run at a time.
+
+- ``lock_timeout`` and ``statement_timeout`` are set on every connection a migration uses
+  (through a SQLAlchemy ``connect`` listener, so any project's env.py gets them, and
+  committed at once so a rolled-back step cannot take them away);
+- a step that fails with a lock timeout (55P03) or a deadlock (40P01) is retried with
+  exponential backoff and jitter, on a fresh connection with the settings applied again;
+- a session advisory lock, taken on a connection of its own, makes a second run wait.
+
+Used by the apexdb runner and by apexdb's env.py, so ``alembic upgrade head`` is as safe.
+"""
+from __future__ import annotations
+
+import random
+import time
+import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+RETRYABLE = {"55P03": "lock timeout", "40P01": "deadlock"}
+LOCK_NAMESPACE = "apexdb migrate"
+
+
+@dataclass(frozen=True)
+class SafetySettings:
+    lock_timeout: str = "5s"
+    statement_timeout: str = "30min"
+    retries: int = 5  # extra attempts after the first
+    backoff: float = 0.5  # seconds before the first retry; doubles each time, with jitter
+    max_backoff: float = 30.0
+
+    @classmethod
+    def from_config(cls, lock_timeout: str | None = None, statement_timeout: str | None = None,
+                    retries: int | None = None) -> "SafetySettings":
+        """Flags > ``[migrate]`` in apexdb.toml > ``APEXDB_LOCK_TIMEOUT``/``[defaults]`` > built-in."""
+        from apexdb.config import load_config
+
+        cfg = load_config()
+        section = cfg.section("migrate")
+        return cls(
+            lock_timeout=str(lock_timeout or section.get("lock_timeout") or cfg.setting("lock_timeout") or "5s"),
+            statement_timeout=str(statement_timeout or section.get("statement_timeout") or "30min"),
+            retries=int(retries if retries is not None else section.get("retries", cfg.setting("ddl_retries"))),
+        )
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before retry ``attempt`` (1-based): full jitter over a doubling cap."""
+        cap = min(self.max_backoff, self.backoff * (2 ** (attempt - 1)))
+        return cap / 2 + random.uniform(0, cap / 2)
+
+
+def apply_settings(dbapi_connection, settings: SafetySettings) -> None:
+    """Session-level timeouts on a fresh DBAPI connection, committed so no rollback undoes them."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false)",
+                       (settings.lock_timeout, settings.statement_timeout))
+    finally:
+        cursor.close()
+    if not getattr(dbapi_connection, "autocommit", False):
+        dbapi_connection.commit()
+
+
+@contextmanager
+def settings_on_every_connection(settings: SafetySettings) -> Iterator[None]:
+    """Apply ``settings`` to each connection any SQLAlchemy engine opens while this is active."""
+    from sqlalchemy import event
+    from sqlalchemy.pool import Pool
+
+    def on_connect(dbapi_connection, _record) -> None:
+        apply_settings(dbapi_connection, settings)
+
+    # Listened on the Pool class, the "connect" event reaches pools of engines created later.
+    event.listen(Pool, "connect", on_connect)
+    try:
+        yield
+    finally:
+        event.remove(Pool, "connect", on_connect)
+
+
+def sqlstate_of(exc: BaseException) -> str | None:
+    """The SQLSTATE behind an exception from psycopg, psycopg2 or SQLAlchemy, if any."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        for attr in ("sqlstate", "pgcode"):
+            value = getattr(exc, attr, None)
+            if isinstance(value, str) and value:
+                return value
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    return None
+
+
+def run_with_retries(attempt_fn: Callable[[], object], settings: SafetySettings,
+                     on_retry: Callable[[int, str, BaseException, float], None] | None = None):
+    """Run ``attempt_fn``; on 55P03/40P01 wait and run it again, up to ``settings.retries`` times.
+
+    ``attempt_fn`` must be safe to rerun: Alembic recomputes what is pending from
+    ``alembic_version`` on each run, so committed steps are not applied twice.
+    """
+    attempt = 0
+    while True:
+        try:
+            return attempt_fn()
+        except Exception as exc:
+            state = sqlstate_of(exc)
+            if state not in RETRYABLE or attempt >= settings.retries:
+                raise
+            attempt += 1
+            wait = settings.delay(attempt)
+            if on_retry is not None:
+                on_retry(attempt, RETRYABLE[state], exc, wait)
+            time.sleep(wait)
+
+
+def lock_key(version_table: str = "alembic_version", schema: str | None = None) -> int:
+    """A stable 63-bit advisory lock key per version table (advisory locks are per database)."""
+    name = f"{LOCK_NAMESPACE}:{schema or ''}.{version_table}"
+    return (zlib.crc32(name.encode()) << 16) | 0x4D47  # 'MG'
+
+
+@contextmanager
+def migration_lock(psycopg_conn, key: int, on_wait: Callable[[int | None], None] | None = None) -> Iterator[None]:
+    """Hold the session advisory lock ``key`` on ``psycopg_conn`` (autocommit) for the block.
+
+    When another session holds it, ``on_wait(holder_pid)`` is called once and this waits
+    (Ctrl-C cancels the wait on the server).
+    """
+    got = psycopg_conn.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0]
+    if not got:
+        if on_wait is not None:
+            on_wait(lock_holder(psycopg_conn, key))
+        psycopg_conn.execute("SELECT set_config('statement_timeout', '0', false)")
+        psycopg_conn.execute("SELECT pg_advisory_lock(%s)", [key])
+    try:
+        yield
+    finally:
+        try:
+            psycopg_conn.execute("SELECT pg_advisory_unlock(%s)", [key])
+        except Exception:
+            pass  # the connection is gone: so is the lock
+
+
+def lock_holder(psycopg_conn, key: int) -> int | None:
+    row = psycopg_conn.execute(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = "
+        "(SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND ((classid::bigint << 32) | objid::bigint) = %s LIMIT 1", [key]).fetchone()
+    return row[0] if row else None
