@@ -200,3 +200,24 @@ def test_apexdbs_own_migrations_lint_clean(monkeypatch):
     assert result.exit_code == 0, result
     linted = re.search(r"in (\d+) revisions?", result.stderr)
     assert linted and int(linted.group(1)) >= 4, result.stderr
+
+
+def test_a_script_comment_without_a_reason_is_reported_with_its_file(tmp_path):
+    import shutil
+
+    project = tmp_path / "proj"
+    (project / "versions").mkdir(parents=True)
+    shutil.copy(FIXTURE / "env.py", project / "env.py")
+    (project / "alembic.ini").write_text((FIXTURE / "alembic.ini").read_text())
+    (project / "versions" / "r1_notes.py").write_text(
+        'import sqlalchemy as sa\nfrom alembic import op\n\nrevision = "r1"\ndown_revision = None\n\n'
+        "# apexdb: ignore prefer-identity\n"
+        "# apexdb: ignore ban-drop-table nothing is dropped here\n\n"
+        'def upgrade():\n    op.create_table("notes", sa.Column("id", sa.BigInteger, primary_key=True))\n\n\n'
+        "def downgrade():\n    pass\n")
+    result = lint("--config", str(project / "alembic.ini"), "--format", "json")
+    by_rule = {f["rule"]: f for f in result.json}
+    assert "prefer-identity" not in by_rule  # silenced for the whole revision
+    assert by_rule["ignore-without-reason"]["line"] == 7 and "r1_notes.py" in by_rule["ignore-without-reason"]["message"]
+    assert by_rule["unused-ignore"]["line"] == 8 and by_rule["unused-ignore"]["severity"] == "info"
+    assert result.exit_code == 1  # the reasonless ignore is a warning

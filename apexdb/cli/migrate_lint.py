@@ -65,7 +65,8 @@ def lint(
                        doc=report.as_dicts())
         failing = at_or_above(report.findings, fail_on)
         s.out.note(f"{len(report.findings)} finding{'s' if len(report.findings) != 1 else ''} in "
-                   f"{len(report.sources)} {what}{plural} ({report.statements} statements), "
+                   f"{len(report.sources)} {what}{plural} ({report.statements} statement"
+                   f"{'' if report.statements == 1 else 's'}), "
                    f"{len(failing)} at or above {fail_on}; squawk {report.squawk_version}, "
                    f"{outcome.version_note}")
         if failing:

@@ -9,6 +9,7 @@ script apply to that whole revision, for ops (op.create_index...) that cannot ca
 from __future__ import annotations
 
 import io
+import os
 import tokenize
 from contextlib import redirect_stdout
 
@@ -100,6 +101,7 @@ def python_ignores(path: str | None) -> list[Ignore]:
                     ignore = parse_directive(tok.string.lstrip("#"), tok.start[0])
                     if ignore is not None:
                         ignore.scope = "file"
+                        ignore.where = f" (in {os.path.basename(path)})"
                         out.append(ignore)
     except (OSError, tokenize.TokenError, SyntaxError):
         return out

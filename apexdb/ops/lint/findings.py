@@ -37,6 +37,7 @@ class Ignore:
     scope: str  # "statement" (the next statement), "file" (the whole file or revision)
     statement: int = -1
     used: set[str] = field(default_factory=set)
+    where: str = ""  # " (in 0004_x.py)" for a comment in a revision's script: its line is that file's
 
     def covers(self, finding: Finding) -> bool:
         if finding.rule not in self.rules:
@@ -93,18 +94,18 @@ def apply_ignores(findings: list[Finding], ignores: list[Ignore], source: str) -
     for ig in ignores:
         if not ig.rules:
             kept.append(Finding(source, ig.line, "ignore-without-rule", "warning",
-                                "an apexdb: ignore comment names no rule",
+                                f"an apexdb: ignore comment names no rule{ig.where}",
                                 "write the rule name after 'ignore', e.g. '-- apexdb: ignore "
                                 "vector-index-not-concurrent table is empty here'"))
             continue
         if ig.used and not ig.reason:
             kept.append(Finding(source, ig.line, "ignore-without-reason", "warning",
-                                f"ignore of {', '.join(ig.rules)} gives no reason",
+                                f"ignore of {', '.join(ig.rules)} gives no reason{ig.where}",
                                 "say why the rule does not apply after the rule name"))
         for rule in ig.rules:
             if rule not in ig.used:
                 kept.append(Finding(source, ig.line, "unused-ignore", "info",
-                                    f"ignore of {rule} matches no finding",
+                                    f"ignore of {rule} matches no finding{ig.where}",
                                     "remove the rule from the comment (or check its spelling)"))
     return kept
 
