@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "info",
     "init",
     "migrate",
+    "migrate_lint",
     "index",
     "load",
     "search",
