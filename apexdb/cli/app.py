@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "tune",
     "explain",
     "stats",
+    "audit",
     "vacuum",
     "analyze",
     "reindex",

@@ -1,0 +1,166 @@
+"""``apexdb audit indexes|vacuum|config|all``: findings with severities and fixes, for people and cron."""
+from __future__ import annotations
+
+from typing import Annotated, List, Optional
+
+import typer
+
+from apexdb.cli.common import DsnOpt, FormatOpt, Session, YesOpt
+
+KIND_HELP = "What to audit: indexes, vacuum, config or all."
+TargetsOpt = Annotated[Optional[List[str]], typer.Option(
+    "--target", help="A named target from apexdb.toml; repeat it to audit several databases at once.",
+    show_default=False)]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("audit", rich_help_panel="Diagnostics")(audit)
+
+
+def audit(
+    kind: Annotated[str, typer.Argument(help=KIND_HELP, show_default=False)],
+    dsn: DsnOpt = None,
+    target: TargetsOpt = None,
+    all_targets: Annotated[bool, typer.Option("--all-targets", help="Audit every target in apexdb.toml.")] = False,
+    format: FormatOpt = "table",
+    fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 1 when a finding reaches this severity: "
+                                         "info, warning or critical.")] = "critical",
+    exclude: Annotated[Optional[List[str]], typer.Option("--exclude", help="Skip a check by name (repeatable).",
+                                                         show_default=False)] = None,
+    only: Annotated[Optional[List[str]], typer.Option("--only", help="Run only these checks (repeatable).",
+                                                      show_default=False)] = None,
+    fix: Annotated[bool, typer.Option("--fix", help="Print the fix script (SQL) instead of the table.")] = False,
+    apply: Annotated[bool, typer.Option("--apply", help="Run the fix statements, after confirmation.")] = False,
+    yes: YesOpt = False,
+    threshold: Annotated[Optional[List[str]], typer.Option(
+        "--threshold", help="NAME=VALUE for any threshold in docs/audit.md (repeatable).", show_default=False)] = None,
+    unused_min_bytes: Annotated[Optional[str], typer.Option(
+        "--unused-min-bytes", help="Smallest unused index reported (e.g. 0, 1MB).", show_default=False)] = None,
+    stats_min_age: Annotated[Optional[str], typer.Option(
+        "--stats-min-age", help="Statistics younger than this make 'unused' an info (e.g. 7d).",
+        show_default=False)] = None,
+    vector_min_rows: Annotated[Optional[int], typer.Option(
+        "--vector-min-rows", help="Rows above which a vector column needs an ANN index and lists are judged.",
+        show_default=False)] = None,
+    dead_ratio: Annotated[Optional[float], typer.Option(
+        "--dead-ratio", help="Dead-tuple fraction reported (e.g. 0.2).", show_default=False)] = None,
+    statement_timeout: Annotated[Optional[str], typer.Option(
+        "--statement-timeout", help="Per-query limit (default from the config file, 60s).", show_default=False)] = None,
+    lock_timeout: Annotated[Optional[str], typer.Option(
+        "--lock-timeout", help="Lock wait limit per query (default from the config file, 5s).",
+        show_default=False)] = None,
+) -> None:
+    """Audit indexes, vacuum health and configuration; exit 1 when a finding reaches --fail-on."""
+    from apexdb.errors import BadInput, FindingsReached
+    from apexdb.ops.audit import (KINDS, SEVERITIES, check_names, excluded_from_config, run_audit,
+                                  thresholds_from_config)
+
+    names = _target_names(target, all_targets)
+    several = len(names) > 1 or all_targets
+    with Session(format, dsn, None if several or not names else names[0]) as s:
+        kinds = KINDS if kind == "all" else (kind,)
+        if kind != "all" and kind not in KINDS:
+            raise BadInput(f"unknown audit {kind!r} (choose from {', '.join(KINDS)} or all)")
+        if fail_on not in SEVERITIES:
+            raise BadInput(f"--fail-on {fail_on!r}: choose from {', '.join(SEVERITIES)}")
+        flags = {"unused_index_min_bytes": unused_min_bytes, "stats_min_age": stats_min_age,
+                 "vector_min_rows": vector_min_rows, "dead_tuple_ratio": dead_ratio}
+        flags.update(_pairs(threshold or []))
+        thresholds = thresholds_from_config().updated({k: v for k, v in flags.items() if v is not None}, "flags")
+        skipped = excluded_from_config() + check_names(tuple(exclude or ()), "--exclude")
+        chosen = check_names(tuple(only), "--only") if only else None
+        options = dict(kinds=kinds, thresholds=thresholds, exclude=skipped, only=chosen,
+                       statement_timeout=statement_timeout, lock_timeout=lock_timeout)
+        if apply and several:
+            raise BadInput("--apply works on one database at a time: name one --target")
+        if several:
+            from apexdb.ops.audit.targets import audit_targets
+
+            with s.out.progress("auditing targets", total=len(names)) as bar:
+                reports = audit_targets(names, on_done=lambda r: bar.advance(), **options)
+        else:
+            reports = [run_audit(s.connect(application_name="apexdb audit"), target=s.target.name, **options)]
+        render_reports(s.out, reports, fix_only=fix and format == "table", fail_on=fail_on)
+        if apply:
+            _apply(s, reports[0], yes, lock_timeout)
+        reached = [f for r in reports for f in r.findings
+                   if SEVERITIES.index(f.severity) >= SEVERITIES.index(fail_on)]
+        if reached:
+            raise FindingsReached(f"{len(reached)} finding(s) at or above {fail_on}")
+
+
+def _pairs(items: list[str]) -> dict[str, str]:
+    from apexdb.errors import BadInput
+
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise BadInput(f"--threshold {item!r}: expected NAME=VALUE")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _target_names(targets: list[str] | None, all_targets: bool) -> list[str]:
+    if all_targets:
+        from apexdb.ops.audit.targets import configured_targets
+
+        return configured_targets()
+    return list(targets or [])
+
+
+def _apply(s: Session, report, yes: bool, lock_timeout: str | None) -> None:
+    from apexdb.config import load_config
+    from apexdb.ops.audit.fixes import apply_fixes, statements_of
+
+    todo = statements_of(report.findings)
+    if not todo:
+        s.out.note("--apply: no finding has a fix to run")
+        return
+    s.confirm(f"Run {len(todo)} fix statement(s) on {s.target.display}?", yes, what="audit --apply")
+    cfg = load_config()
+    timeout = lock_timeout or cfg.section("audit").get("lock_timeout") or cfg.setting("lock_timeout")
+    done = apply_fixes(s.connect(application_name="apexdb audit --apply"), report.findings, lock_timeout=timeout,
+                       retries=int(cfg.setting("ddl_retries")),
+                       on_done=lambda a: s.out.note(f"applied: {a.statement.splitlines()[0]}"))
+    s.out.note(f"--apply: {len(done)} statement(s) applied; rerun the audit to see what remains")
+
+
+def render_reports(out, reports, *, fix_only: bool, fail_on: str) -> None:
+    """Findings as one table (a target column when several), the fix script, or one JSON document."""
+    from apexdb.ops.audit.fixes import fix_script
+    from apexdb.render import Column, cols
+    from apexdb.render.format import human_seconds
+
+    several = len(reports) > 1
+    for report in reports:
+        prefix = f"{report.target}: " if several else ""
+        for note in report.notes:
+            out.note(prefix + note)
+        if report.stats_reset is not None:
+            out.info(f"{prefix}statistics reset {human_seconds(report.stats_age_s)} ago ({report.stats_reset:%Y-%m-%d %H:%M})")
+    findings = [f for r in reports for f in r.findings]
+    if fix_only:
+        out.line(fix_script(reports).rstrip("\n"))
+        return
+    doc = {"findings": [f.public(with_target=several) for f in findings],
+           "summary": _summary(reports, fail_on),
+           "target": [r.target for r in reports] if several else reports[0].target}
+    rows = [{**f.public(with_target=True)} for f in findings]
+    columns = ([Column("target")] if several else []) + cols("severity:severity", "check", "object") + [
+        Column("detail", max_width=90)]
+    out.table(rows, columns, doc=doc, empty="no findings")
+
+
+def _summary(reports, fail_on: str) -> dict:
+    from apexdb.ops.audit import SEVERITIES, SEVERITY_RANK
+
+    findings = [f for r in reports for f in r.findings]
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
+    summary = {**counts, "total": len(findings), "fail_on": fail_on,
+               "failed": any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[fail_on] for f in findings)}
+    if len(reports) == 1:
+        summary.update({k: v for k, v in reports[0].summary().items() if k not in summary})
+    else:
+        summary["targets"] = {r.target: r.summary() for r in reports}
+    return summary
