@@ -179,8 +179,8 @@ def _delimited_rows(path: Path, delimiter: str) -> Iterator[tuple]:
             if len(fields) < 2:
                 raise BadInput(f"{path.name} line {number}: expected an id and a vector")
             rest = fields[1:]
-            if len(rest) == 1 and rest[0].strip().startswith("["):
-                body = rest[0].strip()
+            if rest[0].strip().startswith("["):  # "[1,2,3]" quoted, or split by the delimiter when not
+                body = delimiter.join(rest).strip() if delimiter == "," else rest[0].strip()
                 if not body.endswith("]"):
                     raise BadInput(f"{path.name} line {number}: unterminated vector {body[:40]!r}")
                 rest = [x for x in body[1:-1].split(",") if x.strip()]

@@ -1,0 +1,166 @@
+"""``apexdb load``: every file format, the checks before writing, and all-or-nothing loads."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+
+def vectors(n=50, dims=4, seed=1):
+    return np.random.default_rng(seed).standard_normal((n, dims)).astype(np.float32)
+
+
+def table(db, dims=4, name="items"):
+    db.sql(f"CREATE TABLE {name} (id bigint PRIMARY KEY, embedding vector({dims}), note text)")
+
+
+def stored(db, name="items"):
+    """{id: vector} as the database holds them."""
+    rows = db.sql(f"SELECT id, embedding::text FROM {name} ORDER BY id")
+    return {i: np.array(json.loads(v), dtype=np.float32) for i, v in rows}
+
+
+def test_npy_loads_every_row_exactly(apex, db, tmp_path):
+    table(db)
+    data = vectors()
+    np.save(tmp_path / "v.npy", data)
+    r = apex("load", "items", tmp_path / "v.npy", "--format", "json")
+    assert r.exit_code == 0, r
+    assert (r.json["rows"], r.json["dims"], r.json["format"]) == (50, 4, "npy")
+    got = stored(db)
+    assert sorted(got) == list(range(50))
+    assert all(np.array_equal(got[i], data[i]) for i in range(50))
+
+
+def test_npy_with_ids_file_and_small_batches(apex, db, tmp_path):
+    table(db)
+    data = vectors(n=7)
+    np.save(tmp_path / "v.npy", data)
+    np.save(tmp_path / "ids.npy", np.arange(100, 107))
+    r = apex("load", "items", tmp_path / "v.npy", "--ids", tmp_path / "ids.npy", "--batch", "3")
+    assert r.exit_code == 0, r
+    got = stored(db)
+    assert sorted(got) == list(range(100, 107)) and np.array_equal(got[103], data[3])
+
+
+def test_create_makes_the_table_from_the_file(apex, db, tmp_path):
+    np.save(tmp_path / "v.npy", vectors(n=10, dims=6))
+    r = apex("load", "fresh", tmp_path / "v.npy")
+    assert r.exit_code == 2 and "--create" in r.stderr
+    r = apex("load", "fresh", tmp_path / "v.npy", "--create", "--format", "json")
+    assert r.exit_code == 0, r
+    assert r.json["created"] is True
+    assert db.scalar("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                     "WHERE attrelid = 'fresh'::regclass AND attname = 'embedding'") == "vector(6)"
+    assert db.scalar("SELECT count(*) FROM fresh") == 10
+
+
+@pytest.mark.parametrize("name,text", [
+    ("a.csv", "id,embedding\n1,\"[1,2,3,4]\"\n2,\"[5,6,7,8]\"\n"),
+    ("b.csv", "1,1,2,3,4\n2,5,6,7,8\n"),
+    ("c.tsv", "id\tembedding\n1\t[1,2,3,4]\n2\t[5,6,7,8]\n"),
+    ("d.jsonl", '{"id": 1, "embedding": [1,2,3,4]}\n{"id": 2, "embedding": [5,6,7,8]}\n'),
+])
+def test_text_formats(apex, db, tmp_path, name, text):
+    table(db)
+    (tmp_path / name).write_text(text)
+    r = apex("load", "items", tmp_path / name)
+    assert r.exit_code == 0, r
+    got = stored(db)
+    assert list(got) == [1, 2] and got[2].tolist() == [5, 6, 7, 8]
+
+
+def test_jsonl_extra_keys_fill_their_columns(apex, db, tmp_path):
+    path = tmp_path / "docs.jsonl"
+    path.write_text('{"id": 1, "title": "a", "meta": {"k": 1}, "embedding": [1,0]}\n'
+                    '{"id": 2, "title": "b", "meta": {"k": 2}, "embedding": [0,1]}\n')
+    r = apex("load", "docs", path, "--create")
+    assert r.exit_code == 0, r
+    assert db.sql("SELECT id, title, meta FROM docs ORDER BY id") == [(1, "a", {"k": 1}), (2, "b", {"k": 2})]
+    assert db.scalar("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                     "WHERE attrelid = 'docs'::regclass AND attname = 'meta'") == "jsonb"
+
+
+def _npy(tmp_path, data, name="v.npy"):
+    np.save(tmp_path / name, data)
+    return tmp_path / name
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda p: _npy(p, vectors(dims=5)), "has 5-dimensional vectors but public.items.embedding is vector(4)"),
+    (lambda p: _npy(p, np.where(np.arange(200).reshape(50, 4) == 130, np.nan, 1.0).astype(np.float32)),
+     "row 32 of v.npy holds NaN or infinity"),
+    (lambda p: (p / "inf.csv").write_text("1,[1,2,3,4]\n2,[1,inf,3,4]\n") and p / "inf.csv", "line 2: NaN or infinity"),
+    (lambda p: (p / "e.csv").write_text("") or p / "e.csv", "is empty"),
+    (lambda p: _npy(p, np.zeros((0, 4), dtype=np.float32)), "is empty"),
+    (lambda p: p / "missing.npy", "does not exist"),
+    (lambda p: (p / "r.csv").write_text("1,[1,2,3,4]\n2,[1,2,3]\n") and p / "r.csv", "line 2: 3 values where the first row has 4"),
+    (lambda p: (p / "x.txt").write_text("1") and p / "x.txt", "use .npy, .csv, .tsv or .jsonl"),
+    (lambda p: (p / "bad.jsonl").write_text('{"id": 1, "embedding": [1,2,3,"a"]}\n') and p / "bad.jsonl",
+     "must be a list of numbers"),
+])
+def test_bad_files_are_refused_and_nothing_is_written(apex, db, tmp_path, make, message):
+    table(db)
+    db.sql("INSERT INTO items VALUES (999, '[9,9,9,9]', 'kept')")
+    r = apex("load", "items", make(tmp_path))
+    assert r.exit_code == 2, r
+    assert message in r.stderr
+    assert db.sql("SELECT id, note FROM items") == [(999, "kept")]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["nosuch"], "table 'nosuch' does not exist"),
+    (["items", "--column", "nosuch"], "column 'nosuch' does not exist"),
+    (["items", "--column", "note"], "is text, not a vector"),
+    (["items", "--id-column", "nosuch"], "column 'nosuch' does not exist"),
+    (["items", "--batch", "0"], "--batch must be at least 1"),
+])
+def test_bad_targets_are_refused(apex, db, tmp_path, args, message):
+    table(db)
+    path = _npy(tmp_path, vectors())
+    r = apex("load", args[0], path, *args[1:])
+    assert r.exit_code == 2, r
+    assert message in r.stderr
+    assert db.scalar("SELECT count(*) FROM items") == 0
+
+
+def test_a_bad_row_late_in_the_file_leaves_the_table_unchanged(apex, db, tmp_path):
+    table(db)
+    db.sql("INSERT INTO items VALUES (-1, '[0,0,0,1]', 'before')")
+    lines = [f"{i},\"[{i},1,2,3]\"" for i in range(1000)]
+    lines[900] = "900,\"[1,2,3]\""  # ragged, 90% of the way in
+    (tmp_path / "late.csv").write_text("\n".join(lines) + "\n")
+    r = apex("load", "items", tmp_path / "late.csv", "--batch", "100")
+    assert r.exit_code == 2 and "line 901" in r.stderr and "nothing was written" in r.stderr
+    assert db.sql("SELECT id FROM items") == [(-1,)]
+
+
+def test_a_database_error_late_in_the_load_rolls_everything_back(apex, db, tmp_path):
+    table(db)
+    db.sql("INSERT INTO items VALUES (950, '[0,0,0,1]', 'before')")
+    np.save(tmp_path / "v.npy", vectors(n=1000))
+    r = apex("load", "items", tmp_path / "v.npy", "--batch", "100")
+    assert r.exit_code == 4 and "duplicate key" in r.stderr and "nothing was written" in r.stderr
+    assert db.sql("SELECT id FROM items") == [(950,)]
+
+
+def test_batch_commit_keeps_the_batches_before_a_failure(apex, db, tmp_path):
+    table(db)
+    db.sql("INSERT INTO items VALUES (250, '[0,0,0,1]', 'before')")
+    np.save(tmp_path / "v.npy", vectors(n=1000))
+    r = apex("load", "items", tmp_path / "v.npy", "--batch", "100", "--batch-commit")
+    assert r.exit_code == 4 and "the 200 rows of earlier batches stay committed" in r.stderr
+    assert db.scalar("SELECT count(*) FROM items") == 201
+
+
+def test_truncate_needs_confirmation_and_replaces_the_rows(apex, db, tmp_path):
+    table(db)
+    db.sql("INSERT INTO items VALUES (1, '[0,0,0,1]', 'old')")
+    path = _npy(tmp_path, vectors(n=5))
+    r = apex("load", "items", path, "--truncate")
+    assert r.exit_code == 2 and "--yes" in r.stderr
+    assert db.sql("SELECT note FROM items") == [("old",)]
+    r = apex("load", "items", path, "--truncate", "--yes")
+    assert r.exit_code == 0, r
+    assert db.scalar("SELECT count(*) FROM items WHERE note IS NULL") == 5
