@@ -59,6 +59,7 @@ def revision_units(cfg, range_: str | None = None) -> list[SqlUnit]:
     except Exception as exc:
         raise BadInput(f"not an Alembic project: {_one_line(exc)}") from None
     revisions, wanted = ordered_revisions(script, range_)
+    cfg.attributes["apexdb_runner"] = True  # apexdb's env.py then leaves logging alone (no INFO lines)
     return [SqlUnit(rev.revision, offline_sql(cfg, rev), python_ignores(rev.path),
                     report=rev.revision in wanted) for rev in revisions]
 

@@ -55,7 +55,6 @@ def run_lint(req: LintRequest) -> LintOutcome:
     from apexdb.ops.lint.alembic_source import revision_units
 
     cfg = load_project(req.config_path, req.dsn)
-    cfg.attributes["apexdb_runner"] = True  # env.py leaves logging alone, as under `apexdb migrate`
     units = revision_units(cfg, req.targets[0] if req.targets else None)
     # `apexdb migrate` and apexdb's env.py set lock_timeout/statement_timeout on every connection,
     # so squawk's "missing SET lock_timeout" rules would flag every statement of every revision.
