@@ -159,15 +159,21 @@ def backfill_in_batches(table: str, set_sql: str, *, where: str, pk: str = "id",
         op.execute(f"-- apexdb backfill in batches of {batch_size} by {pk}, shown here as one statement\n"
                    f"UPDATE {t} SET {set_sql} WHERE {where}")
         return 0
-    statement = sa.text(
-        f"WITH batch AS (SELECT {key} FROM {t} WHERE ({where}) AND (CAST(:last AS text) IS NULL OR {key} > :last) "
+    first = sa.text(
+        f"WITH batch AS (SELECT {key} AS apexdb_batch_key FROM {t} WHERE ({where}) ORDER BY {key} LIMIT :n) "
+        f"UPDATE {t} AS target SET {set_sql} FROM batch WHERE target.{key} = batch.apexdb_batch_key RETURNING target.{key}")
+    after = sa.text(
+        f"WITH batch AS (SELECT {key} AS apexdb_batch_key FROM {t} WHERE ({where}) AND {key} > :last "
         f"ORDER BY {key} LIMIT :n) "
-        f"UPDATE {t} AS target SET {set_sql} FROM batch WHERE target.{key} = batch.{key} RETURNING target.{key}")
+        f"UPDATE {t} AS target SET {set_sql} FROM batch WHERE target.{key} = batch.apexdb_batch_key RETURNING target.{key}")
     total, last = 0, None
     with op.get_context().autocommit_block():
         bind = op.get_bind()
         while True:
-            keys = [row[0] for row in bind.execute(statement, {"last": last, "n": batch_size})]
+            if last is None:
+                keys = [row[0] for row in bind.execute(first, {"n": batch_size})]
+            else:
+                keys = [row[0] for row in bind.execute(after, {"n": batch_size, "last": last})]
             if not keys:
                 break
             total += len(keys)

@@ -41,6 +41,9 @@ def drift(config, *, dsn: str | None = None, target_name: str | None = None) -> 
                                 revision_context=revision_context):
             script.run_env()
     except Exception as exc:
+        if "not up to date" in str(exc):
+            raise BadInput("the database is not at head, so models and database cannot be compared yet",
+                           hint="apply the pending revisions first: apexdb migrate") from None
         state = sqlstate_of(exc)
         if state:
             raise DatabaseError(str(getattr(exc, "orig", exc)).splitlines()[0], sqlstate=state) from None

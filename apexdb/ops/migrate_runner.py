@@ -9,7 +9,6 @@ leaves ``alembic_version`` at the last revision that committed and a rerun compl
 """
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, field
 from apexdb.errors import ApexdbError, BadInput, DatabaseError, Interrupted, NotEnabled
@@ -47,40 +46,43 @@ class Listener:
     def retrying(self, attempt: int, of: int, reason: str, detail: str, wait: float) -> None: ...
 
 
-class _StepWatcher(logging.Handler):
-    """Alembic logs "Running <step>" as each revision starts: time each from there to the next."""
+class _StepWatcher:
+    """Times each revision: Alembic calls ``on_version_apply`` as each one is applied, and the
+    runner knows the planned steps, so the next one starts when the previous one is done."""
 
     def __init__(self, listener: Listener, result: RunResult):
-        super().__init__(logging.INFO)
         self.listener, self.result = listener, result
+        self.planned: list = []
         self.current: tuple[str, str, str, float] | None = None
 
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.msg != "Running %s" or not record.args:
-            return
-        step = record.args[0] if isinstance(record.args, tuple) else record.args
-        revision = getattr(getattr(step, "revision", None), "revision", None)
-        if revision is None:  # a stamp step: nothing runs
-            return
-        self.finish()
-        direction = "upgrade" if getattr(step, "is_upgrade", True) else "downgrade"
-        message = (getattr(step, "doc", None) or "").strip().splitlines()[0] if getattr(step, "doc", None) else ""
-        self.current = (revision, direction, message, time.perf_counter())
-        self.listener.step_started(revision, direction, message)
+    def plan(self, context, steps: list) -> None:
+        self.planned = list(steps)
+        context.on_version_apply_callbacks = tuple(context.on_version_apply_callbacks) + (self.applied,)
+        self._start_next()
 
-    def finish(self) -> None:
-        if self.current is None:
+    def _start_next(self) -> None:
+        if not self.planned:
             return
-        revision, direction, message, started = self.current
-        self.current = None
-        done = StepDone(revision, direction, message, time.perf_counter() - started)
-        self.result.steps.append(done)
-        self.listener.step_done(done)
+        step = self.planned.pop(0)
+        direction = "upgrade" if step.is_upgrade else "downgrade"
+        doc = (step.doc or "").strip()
+        message = doc.splitlines()[0] if doc else ""
+        self.current = (step.revision.revision, direction, message, time.perf_counter())
+        self.listener.step_started(*self.current[:3])
+
+    def applied(self, **_kw) -> None:
+        if self.current is not None:
+            revision, direction, message, started = self.current
+            self.current = None
+            done = StepDone(revision, direction, message, time.perf_counter() - started)
+            self.result.steps.append(done)
+            self.listener.step_done(done)
+        self._start_next()
 
     def abandon(self) -> str | None:
         """The step that was running when the run failed (it was rolled back)."""
         revision = self.current[0] if self.current else None
-        self.current = None
+        self.current, self.planned = None, []
         return revision
 
 
@@ -144,7 +146,7 @@ def _preflight(config, context, heads, upgrading: bool) -> None:
                              hint="install pgvector on the server: https://github.com/pgvector/pgvector#installation")
 
 
-def _run_alembic(config, direction: str, destination: str) -> None:
+def _run_alembic(config, direction: str, destination: str, watcher: _StepWatcher) -> None:
     from alembic.runtime.environment import EnvironmentContext
     from alembic.script import ScriptDirectory
 
@@ -153,8 +155,11 @@ def _run_alembic(config, direction: str, destination: str) -> None:
     def steps(rev, context):
         _preflight(config, context, context.get_current_heads(), direction == "upgrade")
         if direction == "upgrade":
-            return script._upgrade_revs(destination, rev)
-        return script._downgrade_revs(destination, rev)
+            steps_ = script._upgrade_revs(destination, rev)
+        else:
+            steps_ = script._downgrade_revs(destination, rev)
+        watcher.plan(context, steps_)
+        return steps_
 
     with EnvironmentContext(config, script, fn=steps, as_sql=False, starting_rev=None,
                             destination_rev=destination, tag=None):
@@ -177,10 +182,6 @@ def migrate(config, direction: str = "upgrade", destination: str = "head", *,
     result = RunResult(direction, destination, [], [])
     lock_conn = connect(target, application_name="apexdb migrate (lock)")
     watcher = _StepWatcher(listener, result)
-    alembic_log = logging.getLogger("alembic.runtime.migration")
-    saved_level = alembic_log.level
-    alembic_log.addHandler(watcher)
-    alembic_log.setLevel(logging.INFO)
 
     def waiting(pid):
         result.waited_for_lock = True
@@ -195,8 +196,7 @@ def migrate(config, direction: str = "upgrade", destination: str = "head", *,
         with migration_lock(lock_conn, lock_key(), on_wait=waiting):
             result.before = current_heads(config)
             with settings_on_every_connection(settings):
-                run_with_retries(lambda: _run_alembic(config, direction, destination), settings, retrying)
-            watcher.finish()
+                run_with_retries(lambda: _run_alembic(config, direction, destination, watcher), settings, retrying)
             result.after = current_heads(config)
     except KeyboardInterrupt:
         running = watcher.abandon()
@@ -206,8 +206,6 @@ def migrate(config, direction: str = "upgrade", destination: str = "head", *,
     except Exception as exc:
         raise _as_error(exc, watcher.abandon(), settings) from None
     finally:
-        alembic_log.removeHandler(watcher)
-        alembic_log.setLevel(saved_level)
         lock_conn.close()
     return result
 
