@@ -111,3 +111,14 @@ def test_the_server_catalog_supplies_column_types_for_plain_files(db, tmp_path):
     assert "PostgreSQL 18" in online.stderr  # squawk's pg_version came from the server
     # and nothing was created: linting never runs the SQL
     assert db.scalar("SELECT count(*) FROM pg_indexes WHERE tablename = 'items' AND indexname = 'items_e'") == 0
+
+
+def test_index_options_pgvector_rejects_are_reported(tmp_path):
+    sql = tmp_path / "params.sql"
+    sql.write_text("CREATE INDEX CONCURRENTLY a ON t USING hnsw (e vector_l2_ops) WITH (m = 101, foo = 1);\n"
+                   "CREATE INDEX CONCURRENTLY b ON t USING ivfflat (e vector_l2_ops) WITH (lists = 0);\n"
+                   "CREATE INDEX CONCURRENTLY c ON t USING hnsw (e vector_l2_ops) WITH (m = 100, ef_construction = 1000);\n")
+    result = lint(str(sql), "--format", "json")
+    found = [(f["line"], f["message"]) for f in result.json if f["rule"] == "vector-index-parameters"]
+    assert [line for line, _ in found] == [1, 1, 2]
+    assert "m=101 is outside 2..100" in found[0][1] and "'foo'" in found[1][1] and "lists=0" in found[2][1]

@@ -22,6 +22,12 @@ RULES = {
     "hnsw-ef-construction": ("critical", "HNSW ef_construction below 2*m"),
     "ivfflat-empty-table": ("warning", "IVFFlat index on a table created empty in the same migration"),
     "vector-dimension-change": ("critical", "a vector column's type or dimension changed in place"),
+    "vector-index-parameters": ("critical", "an index option pgvector rejects: unknown, or out of its bounds"),
+}
+# pgvector 0.8's reloptions per method: name -> (min, max); anything else is "unrecognized parameter"
+OPTION_BOUNDS = {
+    "hnsw": {"m": (2, 100), "ef_construction": (4, 1000)},
+    "ivfflat": {"lists": (1, 32768)},
 }
 
 
@@ -69,6 +75,7 @@ def _index_rules(parsed, stmt, node, model: SchemaModel) -> list[Finding]:
                                     f"{column} is {ctype}: {method} indexes on {ctype.type} take at most "
                                     f"{limit:,} dimensions, so the build fails",
                                     _dims_fix(column, ctype, method)))
+    out += _parameter_rule(parsed, stmt, method, _options(node))
     if method == "hnsw":
         params = {**HNSW_DEFAULTS, **_options(node)}
         m, ef = params.get("m"), params.get("ef_construction")
@@ -83,6 +90,23 @@ def _index_rules(parsed, stmt, node, model: SchemaModel) -> list[Finding]:
                             f"lists are trained on no rows, so recall stays poor until it is rebuilt",
                             "build IVFFlat after the data is loaded (a later migration, then REINDEX "
                             "CONCURRENTLY as it grows), or use HNSW, which needs no training"))
+    return out
+
+
+def _parameter_rule(parsed, stmt, method: str, options: dict) -> list[Finding]:
+    bounds = OPTION_BOUNDS[method]
+    out = []
+    for name, value in options.items():
+        if name not in bounds:
+            out.append(_finding(parsed, stmt, "vector-index-parameters",
+                                f"{method} has no option {name!r}; the build fails",
+                                f"{method} takes {', '.join(bounds)}"))
+            continue
+        low, high = bounds[name]
+        if not isinstance(value, int) or not low <= value <= high:
+            out.append(_finding(parsed, stmt, "vector-index-parameters",
+                                f"{method} option {name}={value} is outside {low}..{high}; the build fails",
+                                f"choose {name} between {low} and {high}"))
     return out
 
 
