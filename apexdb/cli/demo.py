@@ -21,6 +21,8 @@ DEMO_STEPS: list[tuple[str, list[str]]] = [
     ("An HNSW cosine index, memory sized to the graph, with live progress (--replace: rerunnable)",
      ["index", "create", "demo_items", "embedding", "--replace"]),
     ("The table's indexes: method, parameters, size, scans, bytes per row", ["index", "list", "demo_items"]),
+    ("Lint the migrations (./alembic.ini's, else apexdb's own): squawk's rules plus pgvector rules",
+     ["migrate", "lint"]),
 ]
 
 
