@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from apexdb.cli.common import DsnOpt, FormatOpt, Session, TargetOpt
-from apexdb.cli.vacuum import LockTimeoutOpt, RetriesOpt, StatementTimeoutOpt
+from apexdb.cli.vacuum import ExcludeOpt, LockTimeoutOpt, RetriesOpt, StatementTimeoutOpt, ThresholdOpt
 
 
 def register(app: typer.Typer) -> None:
@@ -17,13 +17,15 @@ def analyze(
     tables: Annotated[Optional[list[str]], typer.Argument(
         help="Tables to analyze (schema.name or name); none: the tables the vacuum audit finds never analyzed.",
         show_default=False)] = None,
+    threshold: ThresholdOpt = None,
+    exclude: ExcludeOpt = None,
     lock_timeout: LockTimeoutOpt = None,
     statement_timeout: StatementTimeoutOpt = "0",
     retries: RetriesOpt = 2,
     dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table",
 ) -> None:
     """ANALYZE tables, with the last analyze and the planner's row estimate before and after."""
-    from apexdb.cli.vacuum import execute, maintenance_settings, show_plan
+    from apexdb.cli.vacuum import audit_options, execute, maintenance_settings, show_plan
     from apexdb.ops.maintenance.vacuum import named_steps
 
     with Session(format, dsn, target) as s:
@@ -35,7 +37,7 @@ def analyze(
         else:
             from apexdb.ops.maintenance.plan import analyze_plan
 
-            steps = analyze_plan(conn)
+            steps = analyze_plan(conn, **audit_options(threshold, exclude))
             plan = show_plan(s, steps, "Analyze plan (from the vacuum audit)")
             if not steps:
                 return

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from apexdb.cli.common import DsnOpt, FormatOpt, Session, TargetOpt, YesOpt
-from apexdb.cli.vacuum import LockTimeoutOpt, RetriesOpt, StatementTimeoutOpt
+from apexdb.cli.vacuum import ExcludeOpt, LockTimeoutOpt, RetriesOpt, StatementTimeoutOpt, ThresholdOpt
 
 
 def register(app: typer.Typer) -> None:
@@ -25,13 +25,15 @@ def reindex(
         "--concurrently/--blocking",
         help="CONCURRENTLY (the default) lets reads and writes go on; --blocking locks out writes.")] = True,
     yes: YesOpt = False,
+    threshold: ThresholdOpt = None,
+    exclude: ExcludeOpt = None,
     lock_timeout: LockTimeoutOpt = None,
     statement_timeout: StatementTimeoutOpt = "0",
     retries: RetriesOpt = 2,
     dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table",
 ) -> None:
     """REINDEX (CONCURRENTLY by default) with progress, size before and after, and leftovers removed."""
-    from apexdb.cli.vacuum import execute, maintenance_settings, show_plan
+    from apexdb.cli.vacuum import audit_options, execute, maintenance_settings, show_plan
     from apexdb.errors import BadInput
     from apexdb.ops.maintenance import reindex as ops
 
@@ -50,7 +52,7 @@ def reindex(
         else:
             from apexdb.ops.maintenance.plan import bloated_plan
 
-            targets = bloated_plan(conn)
+            targets = bloated_plan(conn, **audit_options(threshold, exclude))
         steps = ops.reindex_steps(targets, concurrently=concurrently)
         title = "Reindex plan" + ("" if concurrently else " (blocking)")
         plan = show_plan(s, steps, title, empty="nothing to rebuild")

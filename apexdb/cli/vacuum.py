@@ -14,6 +14,12 @@ StatementTimeoutOpt = Annotated[str, typer.Option(
     "--statement-timeout", help="Longest a statement may run; 0 means no limit.")]
 RetriesOpt = Annotated[int, typer.Option(
     "--retries", help="Extra attempts, with backoff, after a lock timeout or deadlock before skipping.")]
+ThresholdOpt = Annotated[Optional[list[str]], typer.Option(
+    "--threshold", help="An audit threshold as NAME=VALUE (e.g. dead_tuple_ratio=0.1), for the audit-driven forms.",
+    show_default=False)]
+ExcludeOpt = Annotated[Optional[list[str]], typer.Option(
+    "--exclude", help="An audit check to leave out (e.g. index_bloat), for the audit-driven forms.",
+    show_default=False)]
 
 
 def register(app: typer.Typer) -> None:
@@ -32,6 +38,8 @@ def vacuum(
     parallel: Annotated[Optional[int], typer.Option(
         "--parallel", help="Workers for the index phase (VACUUM PARALLEL n).", show_default=False)] = None,
     yes: YesOpt = False,
+    threshold: ThresholdOpt = None,
+    exclude: ExcludeOpt = None,
     lock_timeout: LockTimeoutOpt = None,
     statement_timeout: StatementTimeoutOpt = "0",
     retries: RetriesOpt = 2,
@@ -50,7 +58,7 @@ def vacuum(
         else:
             from apexdb.ops.maintenance.plan import vacuum_plan
 
-            steps = vacuum_plan(conn, options)
+            steps = vacuum_plan(conn, options, **audit_options(threshold, exclude))
             plan = show_plan(s, steps, "Vacuum plan (from the vacuum audit)")
             if not steps:
                 return
@@ -61,6 +69,19 @@ def vacuum(
                        "the table" + (f" ({_bytes(size)} in all)" if size else ""))
             s.confirm(f"Run VACUUM FULL on {len(steps)} table(s)?", yes, what="VACUUM FULL")
         execute(s, "vacuum", steps, settings, plan=plan, verbose=verbose)
+
+
+def audit_options(thresholds: list[str] | None, exclude: list[str] | None) -> dict:
+    """``--threshold name=value`` and ``--exclude check`` as run_audit's keyword arguments."""
+    from apexdb.errors import BadInput
+
+    parsed = {}
+    for item in thresholds or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise BadInput(f"--threshold {item!r}: expected NAME=VALUE (e.g. dead_tuple_ratio=0.1)")
+        parsed[name.strip()] = value.strip()
+    return {"thresholds": parsed or None, "exclude": tuple(exclude or ())}
 
 
 def maintenance_settings(lock_timeout, statement_timeout, retries):

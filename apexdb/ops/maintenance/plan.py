@@ -19,8 +19,8 @@ from dataclasses import replace
 from typing import Any
 
 from apexdb.db.connection import read_only
-from apexdb.db.queries import fetch
-from apexdb.ops.maintenance.reindex import IndexTarget, index_targets, reindex_steps
+from apexdb.ops.maintenance.sizes import table_sizes
+from apexdb.ops.maintenance.reindex import IndexTarget, index_targets, reindex_steps, with_table_sizes
 from apexdb.ops.maintenance.runner import Step
 from apexdb.ops.maintenance.vacuum import VacuumOptions, analyze_step, vacuum_step
 from apexdb.ops.vector_catalog import TableRef, resolve_table
@@ -32,19 +32,25 @@ INDEX_CHECKS = ("invalid_index", "index_bloat")
 
 
 def audit_findings(conn, kinds: tuple[str, ...], checks: tuple[str, ...], *, thresholds=None,
-                   exclude: tuple[str, ...] = ()) -> list[Any]:
-    """The findings of ``checks`` from one audit run of ``kinds``."""
+                   exclude: tuple[str, ...] = (), notes: list[str] | None = None) -> list[Any]:
+    """The findings of ``checks`` from one audit run of ``kinds``; what it could not check goes to ``notes``."""
     from apexdb.ops.audit import run_audit
 
     report = run_audit(conn, kinds=kinds, thresholds=thresholds, exclude=exclude)
+    if notes is not None:
+        notes.extend(f"audit could not check {f.object}: {f.detail}" for f in report.findings
+                     if f.check == "could_not_check")
+        notes.extend(report.notes)
     return [f for f in report.findings if f.check in checks]
 
 
 def _table_of(conn, finding) -> TableRef | None:
-    """The table a finding is about (its structured fields, else its object name)."""
+    """The table a finding is about, or None (a database-wide wraparound finding names no table)."""
     from apexdb.errors import BadInput
 
-    name = f"{finding.schema}.{finding.table}" if finding.schema and finding.table else finding.table or finding.object
+    if not finding.table:
+        return None
+    name = f"{finding.schema}.{finding.table}" if finding.schema else finding.table
     try:
         ref = resolve_table(conn, name)
     except BadInput:
@@ -66,14 +72,14 @@ def _grouped(conn, findings) -> dict[int, tuple[TableRef, list[Any]]]:
 
 
 def _costs(conn, oids: list[int]) -> dict[int, dict[str, int]]:
-    return {r["oid"]: r for r in fetch(conn, "maint_table_approx", {"oids": oids})} if oids else {}
+    return table_sizes(conn, oids)
 
 
 def table_steps(conn, findings, options: VacuumOptions, *, analyze_only: bool = False) -> list[Step]:
     """One VACUUM (or ANALYZE) step per table the findings name, reasons joined."""
     with read_only(conn):
         groups = _grouped(conn, findings)
-        costs = _costs(conn, list(groups))
+    costs = _costs(conn, list(groups))
     steps = []
     for oid, (ref, found) in groups.items():
         reason = "; ".join(_reason(f) for f in found)
@@ -103,11 +109,14 @@ def index_plan(conn, findings) -> list[IndexTarget]:
     """The indexes ``findings`` name, each with its reasons (busy ones left out)."""
     reasons: dict[str, list[str]] = {}
     for f in findings:
+        if not f.index:
+            continue
         schema = f.schema or (f.object.split(".", 1)[0] if "." in f.object else "public")
-        name = f.index or (f.object.split(".", 1)[1] if "." in f.object else f.object)
+        name = f.index
         reasons.setdefault(f"{schema}.{name}", []).append(_reason(f))
     with read_only(conn):
-        return index_targets(conn, list(reasons), {k: "; ".join(v) for k, v in reasons.items()}, strict=False)
+        targets = index_targets(conn, list(reasons), {k: "; ".join(v) for k, v in reasons.items()}, strict=False)
+    return with_table_sizes(conn, targets)
 
 
 def bloated_plan(conn, **audit) -> list[IndexTarget]:
@@ -115,7 +124,7 @@ def bloated_plan(conn, **audit) -> list[IndexTarget]:
     return index_plan(conn, audit_findings(conn, ("indexes",), ("index_bloat",), **audit))
 
 
-def maintain_plan(conn, **audit) -> list[Step]:
+def maintain_plan(conn, notes: list[str] | None = None, **audit) -> list[Step]:
     """Everything the vacuum and index audits call for, in a safe order.
 
     Leftover drops first (they cost writes until gone), then VACUUM (ANALYZE) and
@@ -123,7 +132,7 @@ def maintain_plan(conn, **audit) -> list[Step]:
     less to read.
     """
     findings = audit_findings(conn, ("vacuum", "indexes"),
-                              VACUUM_CHECKS + FREEZE_CHECKS + ANALYZE_CHECKS + INDEX_CHECKS, **audit)
+                              VACUUM_CHECKS + FREEZE_CHECKS + ANALYZE_CHECKS + INDEX_CHECKS, notes=notes, **audit)
     vacuum_findings = [f for f in findings if f.check in VACUUM_CHECKS + FREEZE_CHECKS]
     vacuums = table_steps(conn, vacuum_findings, VacuumOptions(analyze=True))
     vacuumed = {s.object for s in vacuums}

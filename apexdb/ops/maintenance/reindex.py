@@ -18,6 +18,7 @@ from apexdb.db.queries import fetch, fetch_one
 from apexdb.errors import BadInput
 from apexdb.ops.maintenance.connection import MaintenanceSettings
 from apexdb.ops.maintenance.runner import RunResult, Step, run_steps
+from apexdb.ops.maintenance.sizes import table_sizes
 from apexdb.ops.vector_catalog import resolve_table
 
 LEFTOVER = re.compile(r"^(?P<base>.*)_cc(new|old)\d*$")
@@ -140,11 +141,22 @@ def reindex_steps(targets: list[IndexTarget], *, concurrently: bool = True) -> l
 # Planning reads only the catalog, in a read-only transaction with the configured
 # lock_timeout, so a table someone holds locked cannot make it wait.
 
+def with_table_sizes(conn, targets: list[IndexTarget]) -> list[IndexTarget]:
+    """``targets`` with their tables' sizes measured (pg_class's relpages is 0 before a first VACUUM)."""
+    from dataclasses import replace
+
+    sizes = table_sizes(conn, list(dict.fromkeys(t.table_oid for t in targets)))
+    return [replace(t, table_approx_bytes=sizes[t.table_oid]["table_bytes"]) if t.table_oid in sizes else t
+            for t in targets]
+
+
 def plan_for_indexes(conn, names: list[str]) -> list[IndexTarget]:
     with read_only(conn):
         targets = index_targets(conn, [resolve_index(conn, n) for n in names])
         extra = [q for q in leftovers_of(conn, targets) if q not in {t.display for t in targets}]
-        return index_targets(conn, extra, strict=False) + targets if extra else targets
+        if extra:
+            targets = index_targets(conn, extra, strict=False) + targets
+    return with_table_sizes(conn, targets)
 
 
 def plan_for_table(conn, name: str) -> list[IndexTarget]:
@@ -153,13 +165,15 @@ def plan_for_table(conn, name: str) -> list[IndexTarget]:
         rows = fetch(conn, "maint_table_indexes", {"table_oid": table.oid})
         if not rows:
             raise BadInput(f"table {table.display} has no indexes")
-        return index_targets(conn, [r["qualified"] for r in rows])
+        targets = index_targets(conn, [r["qualified"] for r in rows])
+    return with_table_sizes(conn, targets)
 
 
 def plan_for_invalid(conn) -> list[IndexTarget]:
     with read_only(conn):
         rows = fetch(conn, "maint_invalid_indexes")
-        return index_targets(conn, [r["qualified"] for r in rows], strict=False)
+        targets = index_targets(conn, [r["qualified"] for r in rows], strict=False)
+    return with_table_sizes(conn, targets)
 
 
 def run_reindex(conn, targets: list[IndexTarget], settings: MaintenanceSettings, *, concurrently: bool = True,

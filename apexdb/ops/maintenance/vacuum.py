@@ -17,6 +17,7 @@ from apexdb.db.queries import fetch
 from apexdb.errors import BadInput
 from apexdb.ops.maintenance.connection import MaintenanceSettings
 from apexdb.ops.maintenance.runner import RunResult, Step, run_steps
+from apexdb.ops.maintenance.sizes import table_sizes
 from apexdb.ops.vector_catalog import TableRef, resolve_table
 
 MAX_PARALLEL = 1024  # the server's own limit for VACUUM (PARALLEL n)
@@ -144,7 +145,7 @@ def named_steps(conn, names: list[str], options: VacuumOptions | None) -> list[S
     """A VACUUM step (ANALYZE when ``options`` is None) per named table, with its approximate cost."""
     with read_only(conn):
         tables = resolve_tables(conn, names)
-        costs = {r["oid"]: r for r in fetch(conn, "maint_table_approx", {"oids": [t.oid for t in tables]})}
+    costs = table_sizes(conn, [t.oid for t in tables])
     steps = []
     for t in tables:
         cost = costs.get(t.oid, {})
