@@ -221,3 +221,8 @@ def test_a_script_comment_without_a_reason_is_reported_with_its_file(tmp_path):
     assert by_rule["ignore-without-reason"]["line"] == 7 and "r1_notes.py" in by_rule["ignore-without-reason"]["message"]
     assert by_rule["unused-ignore"]["line"] == 8 and by_rule["unused-ignore"]["severity"] == "info"
     assert result.exit_code == 1  # the reasonless ignore is a warning
+
+
+def test_a_missing_alembic_config_is_bad_input(tmp_path):
+    result = lint("--config", str(tmp_path / "nowhere" / "alembic.ini"))
+    assert result.exit_code == 2 and "no Alembic config" in result.stderr

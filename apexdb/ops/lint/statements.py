@@ -83,7 +83,8 @@ def parse(text: str, source: str, *, assume_in_transaction: bool = False) -> Par
     for i, rs in enumerate(raw):
         loc = rs.stmt_location or 0
         length = rs.stmt_len or (len(text) - loc)
-        first = code_starts[bisect_right(code_starts, loc - 1)] if code_starts else loc
+        at = bisect_right(code_starts, loc - 1)  # the statement's first non-comment token
+        first = code_starts[at] if at < len(code_starts) else loc
         node = rs.stmt
         stmt = Statement(i, node, first, loc + length, bisect_right(line_starts, first), in_tx,
                          _is_bookkeeping(node))
