@@ -111,7 +111,8 @@ def up(revision: Annotated[str, typer.Argument(help="Revision to upgrade to.")] 
         render_run(s.out, run, cfg.attributes["apexdb_target"].display)
 
 
-@migrate_app.command("down")
+# "-1" (one step back) is a revision, not an option
+@migrate_app.command("down", context_settings={"ignore_unknown_options": True})
 def down(revision: Annotated[str, typer.Argument(help="Revision to downgrade to ('base' for none, -1 for one).")],
          yes: YesOpt = False, config: ConfigOpt = None, lock_timeout: LockTimeoutOpt = None,
          statement_timeout: StatementTimeoutOpt = None, retries: RetriesOpt = None, dsn: DsnOpt = None,
