@@ -226,3 +226,17 @@ def test_a_script_comment_without_a_reason_is_reported_with_its_file(tmp_path):
 def test_a_missing_alembic_config_is_bad_input(tmp_path):
     result = lint("--config", str(tmp_path / "nowhere" / "alembic.ini"))
     assert result.exit_code == 2 and "no Alembic config" in result.stderr
+
+
+def test_the_projects_squawk_config_is_honoured(tmp_path):
+    import shutil
+
+    project = tmp_path / "proj"
+    shutil.copytree(FIXTURE, project, ignore=shutil.ignore_patterns("__pycache__"))
+    before = {f["rule"] for f in lint("l06_ivfflat_empty", "--config", str(project / "alembic.ini"),
+                                       "--format", "json").json}
+    assert "prefer-identity" in before
+    (project / ".squawk.toml").write_text('excluded_rules = ["prefer-identity"]\n')
+    after = {f["rule"] for f in lint("l06_ivfflat_empty", "--config", str(project / "alembic.ini"),
+                                      "--format", "json").json}
+    assert "prefer-identity" not in after and "ivfflat-empty-table" in after

@@ -60,8 +60,9 @@ def revision_units(cfg, range_: str | None = None) -> list[SqlUnit]:
         raise BadInput(f"not an Alembic project: {_one_line(exc)}") from None
     revisions, wanted = ordered_revisions(script, range_)
     cfg.attributes["apexdb_runner"] = True  # apexdb's env.py then leaves logging alone (no INFO lines)
+    workdir = os.path.dirname(os.path.abspath(cfg.config_file_name)) if cfg.config_file_name else None
     return [SqlUnit(rev.revision, offline_sql(cfg, rev), python_ignores(rev.path),
-                    report=rev.revision in wanted) for rev in revisions]
+                    report=rev.revision in wanted, workdir=workdir) for rev in revisions]
 
 
 def offline_sql(cfg, rev) -> str:

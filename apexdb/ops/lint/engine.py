@@ -32,6 +32,7 @@ class SqlUnit:
     text: str
     extra_ignores: list[Ignore] = field(default_factory=list)  # from a revision's Python script
     report: bool = True  # False: read only for what it says about the schema
+    workdir: str | None = None  # where squawk looks for .squawk.toml (the Alembic project's folder)
 
 
 @dataclass
@@ -70,7 +71,8 @@ def lint_units(units: list[SqlUnit], *, pg_version: str | None = None, assume_in
         statements += sum(1 for s in parsed.statements if not s.bookkeeping and s.kind != "TransactionStmt")
         squawk_text = blank_out(unit.text, [s for s in parsed.statements if s.bookkeeping])
         theirs = squawk_adapter.run_squawk(parsed, squawk_text, pg_version=pg_version,
-                                           assume_in_transaction=assume_in_transaction, exclude=exclude)
+                                           assume_in_transaction=assume_in_transaction, exclude=exclude,
+                                           cwd=unit.workdir)
         theirs = _without_superseded(theirs, ours)
         kept = apply_ignores(theirs + ours, parsed.ignores + unit.extra_ignores, unit.source)
         findings += sorted(kept, key=lambda f: (f.line, f.rule))

@@ -40,7 +40,8 @@ def squawk_version() -> str:
 
 
 def run_squawk(parsed: ParsedSql, text: str, *, pg_version: str | None = None,
-               assume_in_transaction: bool = False, exclude: tuple[str, ...] = ()) -> list[Finding]:
+               assume_in_transaction: bool = False, exclude: tuple[str, ...] = (),
+               cwd: str | None = None) -> list[Finding]:
     """squawk's findings for ``text`` (the parsed SQL, bookkeeping statements blanked out)."""
     if not text.strip() or not any(not s.bookkeeping for s in parsed.statements):
         return []
@@ -52,9 +53,8 @@ def run_squawk(parsed: ParsedSql, text: str, *, pg_version: str | None = None,
         # squawk's own --assume-in-transaction misses a first statement (2.70), so spell the
         # transaction out; BEGIN shares line 1 so every line number stays as in the file
         text, shift = OPEN_TX + text + "\n" + CLOSE_TX, len(OPEN_TX)
-    if exclude:
-        args.append("--exclude=" + ",".join(exclude))
-    proc = subprocess.run(args, input=text, capture_output=True, text=True, timeout=120)
+    # squawk reads .squawk.toml from its working directory upwards
+    proc = subprocess.run(args, input=text, capture_output=True, text=True, timeout=120, cwd=cwd)
     try:
         raw = json.loads(proc.stdout) if proc.stdout.strip() else []
     except json.JSONDecodeError:
@@ -62,7 +62,8 @@ def run_squawk(parsed: ParsedSql, text: str, *, pg_version: str | None = None,
     if not isinstance(raw, list) or proc.returncode not in (0, 1):
         detail = (proc.stderr or proc.stdout).strip().splitlines()
         raise NotEnabled(f"squawk failed on {parsed.source}: {detail[-1] if detail else f'exit {proc.returncode}'}")
-    return [_finding(parsed, item, shift) for item in raw]
+    # excluded here rather than with --exclude, which would replace a .squawk.toml's excluded_rules
+    return [_finding(parsed, item, shift) for item in raw if item.get("rule_name") not in exclude]
 
 
 def _finding(parsed: ParsedSql, item: dict, shift: int = 0) -> Finding:
