@@ -240,3 +240,10 @@ def test_the_projects_squawk_config_is_honoured(tmp_path):
     after = {f["rule"] for f in lint("l06_ivfflat_empty", "--config", str(project / "alembic.ini"),
                                       "--format", "json").json}
     assert "prefer-identity" not in after and "ivfflat-empty-table" in after
+
+
+def test_an_unreachable_server_only_costs_the_version(tmp_path):
+    path = write(tmp_path, "SELECT 1;\n")
+    result = run_cli(["migrate", "lint", path, "--dsn", "postgresql://lint@127.0.0.1:1/nowhere"])
+    assert result.exit_code == 0, result
+    assert "linting without the server's version" in result.stderr
