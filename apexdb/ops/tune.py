@@ -25,6 +25,9 @@ from apexdb.ops.tune_measure import (Workload, exact_answers, file_queries, meas
 from apexdb.ops.tune_strategy import Candidate, choose, doubling_then_bisection
 
 MIN_QUERIES = 10
+# The choice is made on the fit queries' recall minus this many standard errors, so that the
+# held-out (and the production) queries also meet the target, not just the sample it was fitted on.
+CONFIDENCE_Z = 1.0
 DEFAULT_BUDGET_S = 300.0
 PARAMETER = {"hnsw": "hnsw.ef_search", "ivfflat": "ivfflat.probes"}
 MAX_EF_SEARCH = 1000
@@ -52,6 +55,7 @@ class Trial:
     settings: dict[str, str]  # everything SET LOCAL for this trial, the swept parameter included
     family: str  # "plain", "iterative scan", "iterative scan, max_scan_tuples 80000"
     fit_recall: float | None
+    fit_lower: float | None  # fit_recall minus CONFIDENCE_Z standard errors: what the choice uses
     heldout_recall: float | None
     p50_ms: float
     p95_ms: float
@@ -161,12 +165,13 @@ def run_tune(conn, req: TuneRequest, progress=None) -> TuneResult:
             verdict = _verdict(conn, work, settings)
             if not verdict.index_used:
                 nan = float("nan")
-                trials[key] = Trial(value, settings, family, None, None, nan, nan, nan, index_used=False)
+                trials[key] = Trial(value, settings, family, None, None, None, nan, nan, nan, index_used=False)
                 raise _LeavesIndex(trials[key], verdict.reason)
             bar.update(description=f"{parameter.split('.')[1]} {value}" + (f" ({family})" if extra else ""),
                        completed=0, total=len(work.queries))
             m = measure(conn, work, settings, tick=bar.advance)
-            trials[key] = Trial(value, settings, family, m.recall_over(fit), m.recall_over(heldout),
+            trials[key] = Trial(value, settings, family, m.recall_over(fit),
+                                m.recall_lower_bound(fit, CONFIDENCE_Z), m.recall_over(heldout),
                                 m.percentile(50), m.percentile(95), m.percentile(99))
         return trials[key]
 
@@ -174,7 +179,7 @@ def run_tune(conn, req: TuneRequest, progress=None) -> TuneResult:
     try:
         for family, extra in _families(conn, method, bool(filters)):
             try:
-                found = doubling_then_bisection(lambda v: evaluate(family, extra, v).fit_recall, start=floor,
+                found = doubling_then_bisection(lambda v: evaluate(family, extra, v).fit_lower, start=floor,
                                                 maximum=ceiling, target=req.target_recall, out_of_time=out_of_time)
             except _LeavesIndex as left:
                 found = None
@@ -193,7 +198,7 @@ def run_tune(conn, req: TuneRequest, progress=None) -> TuneResult:
     if budget_reached:
         notes.append(f"the --budget of {budget:g}s was reached: the sweep stopped early")
 
-    candidates = [Candidate(key, t.value, t.fit_recall, t.p50_ms) for key, t in trials.items() if t.index_used]
+    candidates = [Candidate(key, t.value, t.fit_lower, t.p50_ms) for key, t in trials.items() if t.index_used]
     allowed = (lambda v: v >= req.k) if method == "hnsw" else (lambda v: v < ceiling + 1)
     best = choose(candidates, req.target_recall, allowed)
     recommended = trials[best.key] if best else None
@@ -250,7 +255,7 @@ def _check_index_used(conn, work: Workload, settings: dict[str, str]) -> None:
 
 def _no_recommendation(trials: dict, req: TuneRequest, parameter: str, method: str, filtered: bool) -> str:
     best = max((t for t in trials.values() if t.fit_recall is not None), key=lambda t: t.fit_recall, default=None)
-    reached = f"; the best was {best.fit_recall:.3f} at {parameter} {best.value} ({best.family})" if best else ""
+    reached = f"; the best was {best.fit_recall:.3f} at {parameter} {best.value} ({_label(best.family)})" if best else ""
     advice = ("a selective filter may need a partial index or iterative scan with more max_scan_tuples"
               if filtered else
               "rebuild the index with a larger m / ef_construction" if method == "hnsw" else

@@ -52,6 +52,17 @@ class Measurement:
         values = [self.recalls[i] for i in indices if self.recalls[i] is not None]
         return sum(values) / len(values) if values else None
 
+    def recall_lower_bound(self, indices: list[int], z: float) -> float | None:
+        """Mean recall minus ``z`` standard errors: what the mean is unlikely to be below on
+        other queries like these (per-query recall varies a lot on a weak graph)."""
+        import statistics
+
+        values = [self.recalls[i] for i in indices if self.recalls[i] is not None]
+        if not values:
+            return None
+        spread = statistics.stdev(values) if len(values) > 1 else 0.0
+        return statistics.fmean(values) - z * spread / len(values) ** 0.5
+
     def percentile(self, q: float) -> float:
         import numpy as np
 

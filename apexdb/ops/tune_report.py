@@ -19,7 +19,8 @@ def _is(a: Trial | None, b: Trial | None) -> bool:
 def trial_doc(t: Trial, result: TuneResult) -> dict[str, Any]:
     tuples = t.settings.get("hnsw.max_scan_tuples")
     iterative = t.settings.get("hnsw.iterative_scan") or t.settings.get("ivfflat.iterative_scan") or "off"
-    return {"value": t.value, "recall": t.heldout_recall, "fit_recall": t.fit_recall, "p50_ms": t.p50_ms,
+    return {"value": t.value, "recall": t.heldout_recall, "fit_recall": t.fit_recall,
+            "fit_recall_low": t.fit_lower, "p50_ms": t.p50_ms,
             "p95_ms": t.p95_ms, "p99_ms": t.p99_ms, "iterative_scan": iterative,
             "max_scan_tuples": int(tuples) if tuples else None,
             "recommended": _is(t, result.recommended), "default": _is(t, result.default),

@@ -55,13 +55,13 @@ def _meets(recall: float | None, target: float) -> bool:
 class Candidate:
     key: tuple  # identifies the trial (family, value)
     value: int
-    fit_recall: float | None
+    score: float | None  # the recall the choice is made on (fit recall, less a safety margin)
     p50_ms: float
 
 
 def choose(candidates: list[Candidate], target: float, allowed: Callable[[int], bool]) -> Candidate | None:
     """The least-latency candidate whose fit recall meets ``target``, ties going to the smaller value."""
-    passing = [c for c in candidates if allowed(c.value) and _meets(c.fit_recall, target)]
+    passing = [c for c in candidates if allowed(c.value) and _meets(c.score, target)]
     if not passing:
         return None
     fastest = min(c.p50_ms for c in passing)

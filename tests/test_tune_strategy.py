@@ -1,0 +1,56 @@
+"""tune's search strategy on its own: doubling then bisection, and the choice among trials."""
+from __future__ import annotations
+
+from apexdb.ops.tune_strategy import Candidate, choose, doubling_then_bisection
+
+
+def recall_curve(threshold: int):
+    """A monotone recall that reaches 0.95 exactly at ``threshold``; records what was asked."""
+    asked = []
+
+    def evaluate(value: int) -> float:
+        asked.append(value)
+        return 0.95 if value >= threshold else 0.5 + 0.4 * value / threshold
+
+    return evaluate, asked
+
+
+def test_doubles_then_bisects_to_the_least_passing_value():
+    evaluate, asked = recall_curve(57)
+    found = doubling_then_bisection(evaluate, start=10, maximum=1000, target=0.95, resolution=0)
+    assert found == 57
+    assert asked[:4] == [10, 20, 40, 80]  # doubling until the first hit
+    assert all(40 < v < 80 for v in asked[4:])  # then only inside the bracket
+    assert len(asked) <= 4 + 6  # log2(40) bisection steps, not a 40-point grid
+
+
+def test_resolution_stops_bisection_early():
+    evaluate, asked = recall_curve(700)
+    found = doubling_then_bisection(evaluate, start=10, maximum=1000, target=0.95, resolution=0.03)
+    assert 700 <= found <= 700 * 1.03 + 1
+    assert len(asked) < 15
+
+
+def test_start_already_passing_and_unreachable_target():
+    evaluate, asked = recall_curve(5)
+    assert doubling_then_bisection(evaluate, start=10, maximum=1000, target=0.95) == 10 and asked == [10]
+    evaluate, asked = recall_curve(5000)
+    assert doubling_then_bisection(evaluate, start=10, maximum=1000, target=0.95) is None
+    assert asked[-1] == 1000 and asked == [10, 20, 40, 80, 160, 320, 640, 1000]
+
+
+def test_out_of_time_stops_the_walk():
+    evaluate, asked = recall_curve(500)
+    assert doubling_then_bisection(evaluate, start=10, maximum=1000, target=0.95,
+                                   out_of_time=lambda: len(asked) >= 3) is None
+    assert asked == [10, 20, 40]
+
+
+def test_choose_prefers_least_latency_then_the_smaller_value_within_noise():
+    cands = [Candidate(("plain", 40), 40, 0.93, 1.0), Candidate(("plain", 64), 64, 0.96, 1.30),
+             Candidate(("plain", 80), 80, 0.97, 1.28), Candidate(("plain", 160), 160, 0.99, 2.0),
+             Candidate(("it", 20), 20, 0.96, 1.9)]
+    best = choose(cands, 0.95, allowed=lambda v: True)
+    assert best.value == 64  # 80 is 1.5% faster: noise, so the smaller setting wins
+    assert choose(cands, 0.995, allowed=lambda v: True) is None
+    assert choose(cands, 0.95, allowed=lambda v: v >= 100).value == 160  # e.g. never below k
