@@ -122,3 +122,9 @@ def test_index_options_pgvector_rejects_are_reported(tmp_path):
     found = [(f["line"], f["message"]) for f in result.json if f["rule"] == "vector-index-parameters"]
     assert [line for line, _ in found] == [1, 1, 2]
     assert "m=101 is outside 2..100" in found[0][1] and "'foo'" in found[1][1] and "lists=0" in found[2][1]
+
+
+def test_concurrently_inside_the_migrations_transaction_is_reported():
+    result, findings = revision_findings("l09_concurrent_in_transaction")
+    assert result.exit_code == 1
+    assert [(f["line"], f["rule"]) for f in findings] == [(5, "ban-concurrent-index-creation-in-transaction")]
