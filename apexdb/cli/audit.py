@@ -56,13 +56,16 @@ def audit(
                                   thresholds_from_config)
 
     names = _target_names(target, all_targets)
-    several = len(names) > 1 or all_targets
-    with Session(format, dsn, None if several or not names else names[0]) as s:
+    with Session(format, dsn, None) as s:
         kinds = KINDS if kind == "all" else (kind,)
         if kind != "all" and kind not in KINDS:
             raise BadInput(f"unknown audit {kind!r} (choose from {', '.join(KINDS)} or all)")
         if fail_on not in SEVERITIES:
             raise BadInput(f"--fail-on {fail_on!r}: choose from {', '.join(SEVERITIES)}")
+        if names and dsn:
+            raise BadInput("give --dsn or --target/--all-targets, not both")
+        if apply and len(names) > 1:
+            raise BadInput("--apply works on one database at a time: name one --target")
         flags = {"unused_index_min_bytes": unused_min_bytes, "stats_min_age": stats_min_age,
                  "vector_min_rows": vector_min_rows, "dead_tuple_ratio": dead_ratio}
         flags.update(_pairs(threshold or []))
@@ -71,18 +74,17 @@ def audit(
         chosen = check_names(tuple(only), "--only") if only else None
         options = dict(kinds=kinds, thresholds=thresholds, exclude=skipped, only=chosen,
                        statement_timeout=statement_timeout, lock_timeout=lock_timeout)
-        if apply and several:
-            raise BadInput("--apply works on one database at a time: name one --target")
-        if several:
+        if names:  # named targets from the config file, each on its own thread and connection
             from apexdb.ops.audit.targets import audit_targets
 
             with s.out.progress("auditing targets", total=len(names)) as bar:
                 reports = audit_targets(names, on_done=lambda r: bar.advance(), **options)
         else:
             reports = [run_audit(s.connect(application_name="apexdb audit"), target=s.target.name, **options)]
-        render_reports(s.out, reports, fix_only=fix and format == "table", fail_on=fail_on)
+        render_reports(s.out, reports, fix_only=fix and format == "table", several=len(names) > 1 or all_targets,
+                       fail_on=fail_on)
         if apply:
-            _apply(s, reports[0], yes, lock_timeout)
+            _apply(s, reports[0], names[0] if names else None, yes, lock_timeout)
         reached = [f for r in reports for f in r.findings
                    if SEVERITIES.index(f.severity) >= SEVERITIES.index(fail_on)]
         if reached:
@@ -109,30 +111,36 @@ def _target_names(targets: list[str] | None, all_targets: bool) -> list[str]:
     return list(targets or [])
 
 
-def _apply(s: Session, report, yes: bool, lock_timeout: str | None) -> None:
+def _apply(s: Session, report, target_name: str | None, yes: bool, lock_timeout: str | None) -> None:
+    from contextlib import closing
+
     from apexdb.config import load_config
+    from apexdb.db.connection import Target, connect
+    from apexdb.errors import BadInput
     from apexdb.ops.audit.fixes import apply_fixes, statements_of
 
+    if any(f.check == "unreachable_target" for f in report.findings):
+        raise BadInput(f"--apply: target {target_name} could not be audited, so nothing is applied")
     todo = statements_of(report.findings)
     if not todo:
         s.out.note("--apply: no finding has a fix to run")
         return
-    s.confirm(f"Run {len(todo)} fix statement(s) on {s.target.display}?", yes, what="audit --apply")
     cfg = load_config()
+    target = Target(cfg.target(target_name)["dsn"], f"target {target_name}", target_name) if target_name else s.target
+    s.confirm(f"Run {len(todo)} fix statement(s) on {target.display}?", yes, what="audit --apply")
     timeout = lock_timeout or cfg.section("audit").get("lock_timeout") or cfg.setting("lock_timeout")
-    done = apply_fixes(s.connect(application_name="apexdb audit --apply"), report.findings, lock_timeout=timeout,
-                       retries=int(cfg.setting("ddl_retries")),
-                       on_done=lambda a: s.out.note(f"applied: {a.statement.splitlines()[0]}"))
+    with closing(connect(target, application_name="apexdb audit --apply")) as conn:
+        done = apply_fixes(conn, report.findings, lock_timeout=timeout, retries=int(cfg.setting("ddl_retries")),
+                           on_done=lambda a: s.out.note(f"applied: {a.statement.splitlines()[0]}"))
     s.out.note(f"--apply: {len(done)} statement(s) applied; rerun the audit to see what remains")
 
 
-def render_reports(out, reports, *, fix_only: bool, fail_on: str) -> None:
+def render_reports(out, reports, *, fix_only: bool, several: bool, fail_on: str = "critical") -> None:
     """Findings as one table (a target column when several), the fix script, or one JSON document."""
     from apexdb.ops.audit.fixes import fix_script
     from apexdb.render import Column, cols
     from apexdb.render.format import human_seconds
 
-    several = len(reports) > 1
     for report in reports:
         prefix = f"{report.target}: " if several else ""
         for note in report.notes:

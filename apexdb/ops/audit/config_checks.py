@@ -126,16 +126,21 @@ def check_vector_settings(ctx: AuditContext) -> None:
 
 
 def _compare_recorded(ctx: AuditContext, name: str, now: dict[str, Any], recorded: list[dict[str, Any]]) -> None:
-    # The most specific recorded value is the one a new session of this role should get.
-    best = sorted(recorded, key=lambda r: (r["role"] != "", not r["all_databases"]), reverse=True)[0]
-    if str(best["value"]) == str(now["setting"]):
+    # The database-wide value is what `apexdb tune --apply` writes; a role-level one comes next.
+    # The first recorded value sessions here do not run with is overridden by something.
+    order = sorted(recorded, key=lambda r: (r["role"] != "", r["all_databases"]))
+    differing = [r for r in order if str(r["value"]) != str(now["setting"])]
+    if not differing:
         return
-    where = (f"role {best['role']}" if best["role"] else "database") + (
-        "" if best["all_databases"] or not best["role"] else " in this database")
+    tuned = differing[0]
+    where = (f"role {tuned['role']}" if tuned["role"] else "database") + (
+        " in every database" if tuned["all_databases"] else "")
     ctx.add(_finding("vector_setting", "warning", name,
-                     f"a tuned {name} = {best['value']} is recorded for the {where}, but sessions here run with "
-                     f"{now['value']} (source: {now['source']}): something overrides the tuned value",
-                     [f"ALTER DATABASE {_db(ctx)} SET {name} = {best['value']};"],
+                     f"a tuned {name} = {tuned['value']} is recorded for the {where}, but sessions of role "
+                     f"{ctx.facts.get('role')} here run with {now['value']} (source: {now['source']}): something "
+                     "overrides the tuned value",
+                     [f"ALTER ROLE {quote_ident(ctx.facts.get('role') or '')} IN DATABASE {_db(ctx)} "
+                      f"RESET {name};"] if now["source"] == "database user" else [],
                      ["look for ALTER ROLE ... SET, PGOPTIONS or SET in the application's connection setup"]))
 
 
