@@ -7,7 +7,6 @@ ITEMS = """
 CREATE TABLE items (id bigint PRIMARY KEY, category text, price int, embedding vector(3));
 INSERT INTO items SELECT g, 'c' || (g % 100), g % 1000,
        ARRAY[sin(g), cos(g), sin(g * 0.5)]::vector FROM generate_series(1, 20000) g;
-CREATE INDEX items_embedding_cos ON items USING hnsw (embedding vector_cosine_ops);
 ANALYZE items;
 """
 
