@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
 
 def lint(
     targets: Annotated[Optional[List[str]], typer.Argument(
-        metavar="[RANGE | FILE.sql ...]", show_default=False,
+        metavar="RANGE|FILE.sql", show_default=False,
         help="A revision range (A:B inclusive, A:, :B, or one revision; default: all revisions), "
              "or .sql files / folders of them.")] = None,
     config: Annotated[Optional[str], typer.Option(
