@@ -165,3 +165,42 @@ def test_nothing_invalid_says_so(apex, db):
     r = apex("reindex", "--invalid", "--format", "json")
     assert r.exit_code == 0, r
     assert r.json["steps"] == [] and r.json["plan"] == []
+
+
+def test_ctrl_c_during_concurrent_reindex_leaves_no_ccnew(db):
+    import json
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from conftest import apexdb_executable
+
+    bloated_index(db)
+    with db.connect() as writer:
+        writer.execute("BEGIN")
+        writer.execute("INSERT INTO events VALUES (-1, -1, 'w')")  # REINDEX CONCURRENTLY waits for this writer
+        proc = subprocess.Popen([*apexdb_executable(), "reindex", "events_k", "--yes", "--lock-timeout", "60s",
+                                 "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "APEXDB_DSN": db.dsn})
+        try:
+            deadline = time.monotonic() + 60
+            while not db.scalar("SELECT count(*) FROM pg_stat_progress_create_index "
+                                "WHERE datname = %s AND phase LIKE 'waiting for writers%%'", [db.name]):
+                assert time.monotonic() < deadline and proc.poll() is None, "REINDEX never started waiting"
+                time.sleep(0.05)
+            assert leftovers(db) == ["events_k_ccnew"]
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.5)
+            writer.execute("COMMIT")  # the clean-up's DROP INDEX CONCURRENTLY waits for the writer too
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 130, (out, err)
+    step = json.loads(out)["steps"][0]
+    assert step["status"] == "cancelled"
+    assert "dropped leftover public.events_k_ccnew" in step["notes"]
+    assert leftovers(db) == []
+    assert index_state(db, "events_k")[0][0] is True
+    assert "interrupted" in err and "Traceback" not in err
