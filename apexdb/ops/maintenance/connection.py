@@ -14,6 +14,7 @@ guaranteed: point maintenance at the server itself (docs/maintenance.md).
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -49,7 +50,8 @@ def _compact(value: str) -> str:
 def _with_options(target: Target, options: str) -> Target:
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-    existing = conninfo_to_dict(target.dsn).get("options")
+    # options in the DSN, else PGOPTIONS (which an explicit options= would otherwise override)
+    existing = conninfo_to_dict(target.dsn).get("options") or os.environ.get("PGOPTIONS")
     merged = f"{existing} {options}" if existing else options
     return Target(make_conninfo(target.dsn, options=merged), target.source, target.name)
 
