@@ -105,7 +105,7 @@ def show_plan(s: Session, steps, title: str, empty: str = "nothing to do: the au
     rows = [{"action": st.action, "object": st.object, "reason": st.reason, "cost_bytes": st.cost_bytes,
              "statement": _statement_text(st.statement)} for st in steps]
     if s.out.fmt != "json":
-        s.out.table(rows, cols("action", "object", "reason", Column("cost_bytes", "size touched", "bytes")), title=title,
+        s.out.table(rows, cols("action", "object", Column("reason", max_width=100), Column("cost_bytes", "size touched", "bytes")), title=title,
                     empty=empty)
     elif not steps:
         s.out.document({"plan": [], "steps": [], "summary": {"steps": 0, "interrupted": False}})

@@ -16,9 +16,10 @@ def _delta(before: Any, after: Any, kind: str = "int") -> str:
 
     if before is None and after is None:
         return ""
-    if before == after:
-        return human(after, kind)
-    return f"{human(before, kind)} → {human(after, kind)}"
+    shown_before, shown_after = human(before, kind), human(after, kind)
+    if shown_before == shown_after:
+        return shown_after
+    return f"{shown_before} → {shown_after}"
 
 
 def step_row(result: StepResult) -> dict[str, Any]:
