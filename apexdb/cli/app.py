@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "vacuum",
     "analyze",
     "reindex",
+    "maintain",
 ]
 
 
