@@ -16,7 +16,9 @@ SELECT i.indexrelid::bigint AS index_oid,
        i.indisready AS is_ready,
        i.indnkeyatts AS key_count,
        string_to_array(i.indkey::text, ' ')::int[] AS attnums,
-       ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnatts) k) AS column_defs,
+       CASE WHEN NOT lk.locked
+            THEN ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnatts) k)
+       END AS column_defs,
        ARRAY(SELECT u.opc::bigint FROM unnest(i.indclass::oid[]) WITH ORDINALITY u(opc, k) ORDER BY u.k) AS opclass_oids,
        ARRAY(SELECT o.opcname::text FROM unnest(i.indclass::oid[]) WITH ORDINALITY u(opc, k)
              JOIN pg_opclass o ON o.oid = u.opc ORDER BY u.k) AS opclasses,
@@ -30,8 +32,7 @@ SELECT i.indexrelid::bigint AS index_oid,
        coalesce(ic.reloptions, '{}') AS reloptions,
        con.conname AS constraint_name,
        con.contype::text AS constraint_type,
-       CASE WHEN i.indexrelid = ANY (%(locked)s::bigint[]::oid[]) OR i.indrelid = ANY (%(locked)s::bigint[]::oid[])
-            THEN NULL ELSE pg_relation_size(i.indexrelid) END AS size_bytes,
+       CASE WHEN NOT lk.locked THEN pg_relation_size(i.indexrelid) END AS size_bytes,
        ic.relpages::bigint * current_setting('block_size')::bigint AS catalog_size_bytes,
        c.reltuples::bigint AS table_rows,
        coalesce(st.n_live_tup, 0) AS live_rows,
@@ -40,12 +41,15 @@ SELECT i.indexrelid::bigint AS index_oid,
        EXISTS (SELECT 1 FROM pg_stat_progress_create_index p
                WHERE p.index_relid = i.indexrelid OR (p.relid = i.indrelid AND coalesce(p.index_relid, 0) = 0))
            AS being_built,
-       pg_get_indexdef(i.indexrelid) AS definition
+       CASE WHEN NOT lk.locked THEN pg_get_indexdef(i.indexrelid) END AS definition
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_am am ON am.oid = ic.relam
+-- pg_get_indexdef and pg_relation_size take ACCESS SHARE locks: never call them on what others lock
+CROSS JOIN LATERAL (SELECT i.indexrelid = ANY (%(locked)s::bigint[]::oid[])
+                           OR i.indrelid = ANY (%(locked)s::bigint[]::oid[]) AS locked) lk
 LEFT JOIN LATERAL (SELECT conname, contype FROM pg_constraint
                    WHERE conindid = i.indexrelid AND conrelid = i.indrelid ORDER BY contype LIMIT 1) con ON true
 LEFT JOIN pg_stat_all_indexes si ON si.indexrelid = i.indexrelid

@@ -84,8 +84,8 @@ class AuditContext:
             query = f" ({' '.join((row.get('query') or '').split())[:120]})" if row.get("query") else ""
             self.report.findings.append(Finding(
                 "could_not_check", "info", row["name"],
-                f"pid {row['pid']} {state} an ACCESS EXCLUSIVE lock{query}; the size-based checks skipped "
-                "this relation instead of waiting", "", table=row["name"]))
+                f"pid {row['pid']} {state} an ACCESS EXCLUSIVE lock{query}; the index checks skipped this "
+                "relation and its indexes instead of waiting", "", table=row["name"]))
 
     # -- the guard ----------------------------------------------------------
     def run(self, name: str, check: Callable[["AuditContext"], None], checks: tuple[str, ...]) -> None:

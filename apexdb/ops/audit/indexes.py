@@ -20,7 +20,11 @@ VECTOR_METHODS = ("hnsw", "ivfflat")
 
 
 def index_catalog(ctx: AuditContext) -> list[dict[str, Any]]:
-    return ctx.cached("indexes", lambda: fetch(ctx.conn, "audit_index_catalog", {"locked": ctx.locked_oids}))
+    """Every index, except those on relations someone holds an ACCESS EXCLUSIVE lock on (reported apart)."""
+    def load():
+        rows = fetch(ctx.conn, "audit_index_catalog", {"locked": ctx.locked_oids})
+        return [r for r in rows if r["definition"] is not None]
+    return ctx.cached("indexes", load)
 
 
 def flagged(ctx: AuditContext) -> set[int]:
