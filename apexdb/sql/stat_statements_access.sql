@@ -1,6 +1,7 @@
 -- Whether pg_stat_statements is preloaded, created (and where), and readable by this role
-SELECT 'pg_stat_statements' = ANY (string_to_array(replace(current_setting('shared_preload_libraries'), ' ', ''), ','))
-           AS preloaded,
+-- pg_settings, not current_setting(): a role without pg_read_all_settings gets NULL (unknown), not an error
+SELECT (SELECT 'pg_stat_statements' = ANY (string_to_array(replace(setting, ' ', ''), ','))
+        FROM pg_settings WHERE name = 'shared_preload_libraries') AS preloaded,
        e.extname IS NOT NULL AS created,
        n.nspname AS schema,
        e.extversion AS version,
