@@ -32,8 +32,8 @@ def activity(conn) -> ActivityReport:
         row["flag"] = _flag(row)
     report = ActivityReport(visible, hidden)
     if hidden:
-        report.notes.append(f"{hidden} session(s) of other roles are not shown: seeing their state and query "
-                            "needs pg_read_all_stats (or pg_monitor)")
+        report.notes.append(f"{hidden} session(s) of other roles are not shown (active or idle): seeing their "
+                            "state and query needs pg_read_all_stats (or pg_monitor)")
     for row in visible:
         if row["flag"] == "idle in transaction" and (row["state_s"] or 0) >= LONG_IDLE_IN_TRANSACTION_S:
             report.notes.append(f"pid {row['pid']} has been idle in transaction for {row['state_s']:.0f} s: it "

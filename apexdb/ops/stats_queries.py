@@ -9,12 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
+
 from apexdb.db.connection import parse_version, read_only
 from apexdb.db.queries import fetch, fetch_one
 from apexdb.errors import BadInput, NotEnabled
 
 SORTS = ("total", "mean", "calls", "rows", "io", "temp")
 HIDDEN_TEXT = "<insufficient privilege>"
+NOT_LOADED = ("pg_stat_statements is not loaded: add it to shared_preload_libraries and restart the server, "
+              "then CREATE EXTENSION pg_stat_statements")
 
 
 @dataclass
@@ -31,9 +35,8 @@ class StatementsReport:
 def statements_access(conn) -> dict[str, Any]:
     """pg_stat_statements' state; NotEnabled with what to do when it cannot be read."""
     access = fetch_one(conn, "stat_statements_access")
-    if not access["preloaded"]:
-        raise NotEnabled("pg_stat_statements is not loaded: add it to shared_preload_libraries and restart "
-                         "the server, then CREATE EXTENSION pg_stat_statements")
+    if access["preloaded"] is False:  # None: this role may not read shared_preload_libraries
+        raise NotEnabled(NOT_LOADED)
     if not access["created"]:
         raise NotEnabled("pg_stat_statements is preloaded but not created in this database: "
                          "CREATE EXTENSION pg_stat_statements")
@@ -56,7 +59,10 @@ def top_statements(conn, *, sort: str = "total", limit: int = 20, min_calls: int
     with read_only(conn):
         access = statements_access(conn)
         view = (access["schema"], "pg_stat_statements")
-        rows = fetch(conn, "stats_statements", params, view=view)
+        try:
+            rows = fetch(conn, "stats_statements", params, view=view)
+        except psycopg.errors.ObjectNotInPrerequisiteState:  # created but not preloaded
+            raise NotEnabled(NOT_LOADED) from None
         scope = fetch_one(conn, "stats_statements_scope", params, view=view)
     total = float(scope["total_ms"] or 0)
     for row in rows:

@@ -12,9 +12,10 @@ SELECT a.pid,
        extract(epoch FROM now() - a.state_change)::float8 AS state_s,
        pg_blocking_pids(a.pid) AS blocked_by,
        a.query,
-       a.state IS NOT NULL AS visible
+       a.backend_type IS NOT NULL AS visible
 FROM pg_stat_activity a
-WHERE a.backend_type = 'client backend'
+-- without pg_read_all_stats, other roles' sessions show only pid, database and role: count them as hidden
+WHERE (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.datname IS NOT NULL))
   AND a.pid <> pg_backend_pid()
   AND a.state IS DISTINCT FROM 'idle'
-ORDER BY a.state IS NULL, a.xact_start NULLS LAST, a.pid
+ORDER BY a.backend_type IS NULL, a.xact_start NULLS LAST, a.pid
