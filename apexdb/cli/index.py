@@ -63,24 +63,34 @@ def create(
             s.out.note(note)
         monitor = s.connect(application_name="apexdb index progress")
         with s.out.progress(f"building {plan.name}", total=None) as bar:
+            phase = [None]
+
             def on_progress(sample) -> None:
-                eta = f" · eta {sample.eta_s:,.0f}s" if sample.eta_s is not None else ""
-                bar.update(completed=sample.done or 0, total=sample.total or None,
-                           description=sample.phase, detail=f"{sample.unit or ''}{eta}")
+                # each phase counts something else (blocks, tuples, lockers): restart the bar and its ETA
+                if (sample.phase, sample.unit) != phase[0]:
+                    phase[0] = (sample.phase, sample.unit)
+                    bar.restart(total=sample.total or None, description=sample.phase, detail=sample.unit or "")
+                bar.update(completed=sample.done or 0, total=sample.total or None)
 
             result = build_index(conn, monitor, plan, sizing, on_progress=on_progress,
                                  on_notice=lambda msg: s.out.warn(f"server: {msg}"), on_event=s.out.note)
-        row = {"index": result.index, "table": result.table, "method": result.method, "opclass": result.opclass,
-               "options": ", ".join(f"{k}={v}" for k, v in result.options.items()),
-               "concurrently": result.concurrently, "rows": result.rows, "size": result.size_bytes,
-               "seconds": result.seconds,
-               "maintenance_work_mem": result.maintenance_work_mem_bytes, "workers": result.workers}
         from dataclasses import asdict
 
-        doc = asdict(result)
-        s.out.sections([Section("Index built", [row], cols(
-            "index", "table", "method", "opclass", "options", "concurrently:bool", "rows:int", "size:bytes",
-            "seconds:s", "maintenance_work_mem:bytes", "workers:int"))], doc=doc)
+        from apexdb.render.format import human_bytes, human_seconds
+
+        items = [
+            ("index", result.index), ("definition", result.definition),
+            ("rows", f"{result.rows:,}"), ("size", human_bytes(result.size_bytes)),
+            ("build time", human_seconds(result.seconds) + (" (concurrently)" if result.concurrently else "")),
+            ("maintenance_work_mem", human_bytes(result.maintenance_work_mem_bytes)),
+            ("max_parallel_maintenance_workers", str(result.workers)),
+        ]
+        if result.replaced:
+            items.append(("replaced", result.replaced))
+        if result.notices:
+            items.append(("server notices", "; ".join(result.notices)))
+        s.out.sections([Section("Index built", [{"item": k, "value": v} for k, v in items], cols("item", "value"))],
+                       doc=asdict(result))
 
 
 @index_app.command("list")

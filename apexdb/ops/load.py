@@ -144,12 +144,17 @@ def load(conn, plan: LoadPlan, *, on_progress: Callable[[int, float], None] | No
 
                 conn.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(*plan.table.ident)))
             register_vector_types(conn)
-            for batch in batches:
-                _copy(conn, plan, batch)
-                done += len(batch.vectors)
+            def advance(n: int) -> None:
+                nonlocal done
+                done += n
                 if on_progress:
                     on_progress(done, time.monotonic() - started)
-                if req.batch_commit:
+
+            if not req.batch_commit:  # one COPY for the whole file
+                _copy(conn, plan, batches, advance)
+            else:
+                for batch in batches:
+                    _copy(conn, plan, [batch], advance)
                     tx.__exit__(None, None, None)
                     commits, committed = commits + 1, done
                     tx = conn.transaction()
@@ -180,9 +185,11 @@ def _kept(req: LoadRequest, committed: int) -> str:
     return "; nothing was written (the load rolled back)"
 
 
-def _copy(conn, plan: LoadPlan, batch) -> None:
-    """One COPY FROM STDIN (FORMAT BINARY) of a batch, typed so pgvector's binary dumpers are used."""
+def _copy(conn, plan: LoadPlan, batches, advance: Callable[[int], None]) -> None:
+    """One COPY FROM STDIN (FORMAT BINARY) of ``batches``, typed so pgvector's binary dumpers are
+    used; a queued writer sends data from a thread while the next rows are dumped."""
     from psycopg import sql
+    from psycopg.copy import QueuedLibpqWriter
     from psycopg.types.json import Jsonb
 
     names = [c for c, _ in plan.columns]
@@ -190,17 +197,18 @@ def _copy(conn, plan: LoadPlan, batch) -> None:
     stmt = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT BINARY)").format(
         sql.Identifier(*plan.table.ident), sql.SQL(", ").join(sql.Identifier(n) for n in names))
     json_cols = [i for i, t in enumerate(types) if t in ("json", "jsonb")]
-    vectors, ids = batch.vectors, batch.ids
     extra_keys = plan.source.extra_keys
-    with conn.cursor() as cur, cur.copy(stmt) as copy:
+    with conn.cursor() as cur, cur.copy(stmt, writer=QueuedLibpqWriter(cur)) as copy:
         copy.set_types(types)
-        if not extra_keys:
-            for row_id, vec in zip(ids, vectors):
-                copy.write_row((row_id, vec))
-            return
-        for row_id, vec, extra in zip(ids, vectors, batch.extras):
-            row = [row_id, *[extra.get(k) for k in extra_keys], vec]
-            for i in json_cols:
-                if row[i] is not None:
-                    row[i] = Jsonb(row[i])
-            copy.write_row(row)
+        for batch in batches:
+            if not extra_keys:
+                for row_id, vec in zip(batch.ids, batch.vectors):
+                    copy.write_row((row_id, vec))
+            else:
+                for row_id, vec, extra in zip(batch.ids, batch.vectors, batch.extras):
+                    row = [row_id, *[extra.get(k) for k in extra_keys], vec]
+                    for i in json_cols:
+                        if row[i] is not None:
+                            row[i] = Jsonb(row[i])
+                    copy.write_row(row)
+            advance(len(batch.vectors))
