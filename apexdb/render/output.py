@@ -293,6 +293,15 @@ class Progress:
         if self._bar is not None:
             self._bar.advance(self._task, amount)
 
+    def restart(self, total: float | None = None, description: str | None = None, detail: str = "") -> None:
+        """Start counting afresh (a new phase counting something else): elapsed and ETA restart too."""
+        if self._bar is None:
+            return
+        kwargs: dict[str, Any] = {"total": total, "completed": 0, "detail": detail}
+        if description is not None:
+            kwargs["description"] = description
+        self._bar.reset(self._task, **kwargs)
+
 
 def _escape(text: str) -> str:
     from rich.markup import escape
