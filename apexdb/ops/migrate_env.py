@@ -94,7 +94,7 @@ def _run_guarded(target, attempt) -> None:
     from apexdb.db.connection import connect
 
     settings = SafetySettings.from_config()
-    lock_conn = connect(target, application_name="alembic (apexdb migration lock)")
+    lock_conn = connect(target, application_name="alembic (lock)")
     try:
         def waiting(pid):
             log.warning("another migration (backend pid %s) holds the migration lock; waiting", pid)

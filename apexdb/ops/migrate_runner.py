@@ -129,11 +129,11 @@ def _preflight(config, context, heads, upgrading: bool) -> None:
         ours = {t.name for t in metadata.sorted_tables} if metadata is not None else set()
         clash = sorted(existing & ours)
         if clash:
-            has_table = context.version_table in existing
-            state = "an empty alembic_version" if has_table else "no alembic_version table"
+            # (Alembic has made an empty alembic_version by now, in this run's transaction.)
             raise BadInput(
                 f"the database already has tables of this schema ({', '.join(clash[:5])}"
-                f"{', ...' if len(clash) > 5 else ''}) but {state}; nothing was changed",
+                f"{', ...' if len(clash) > 5 else ''}) but no alembic_version recording a revision; "
+                "nothing was changed",
                 hint="if they match a revision, record it with `apexdb migrate stamp REV`, then migrate")
     if upgrading and is_apex_project(config):
         row = connection.execute(text(
@@ -204,7 +204,10 @@ def migrate(config, direction: str = "upgrade", destination: str = "head", *,
     except ApexdbError:
         raise
     except Exception as exc:
-        raise _as_error(exc, watcher.abandon(), settings) from None
+        running = watcher.abandon()
+        if _caused_by_interrupt(exc):  # cleanup after Ctrl-C failed on the dead connection
+            raise Interrupted(_interrupted_message(config, running)) from None
+        raise _as_error(exc, running, settings) from None
     finally:
         lock_conn.close()
     return result
@@ -217,6 +220,16 @@ def _interrupted_message(config, running: str | None) -> str:
         now = "unknown (the database did not answer)"
     during = f" during revision {running} (rolled back)" if running else ""
     return f"interrupted{during}; the database is at {now}: rerun `apexdb migrate` to finish"
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _first_line(exc: BaseException) -> str:

@@ -120,19 +120,28 @@ def lock_key(version_table: str = "alembic_version", schema: str | None = None) 
     return (zlib.crc32(name.encode()) << 16) | 0x4D47  # 'MG'
 
 
+WAITING_SUFFIX = " - waiting for the migration lock"
+
+
 @contextmanager
-def migration_lock(psycopg_conn, key: int, on_wait: Callable[[int | None], None] | None = None) -> Iterator[None]:
+def migration_lock(psycopg_conn, key: int, on_wait: Callable[[int | None], None] | None = None,
+                   poll: float = 0.25) -> Iterator[None]:
     """Hold the session advisory lock ``key`` on ``psycopg_conn`` (autocommit) for the block.
 
-    When another session holds it, ``on_wait(holder_pid)`` is called once and this waits
-    (Ctrl-C cancels the wait on the server).
+    When another session holds it, ``on_wait(holder_pid)`` is called once and this polls
+    with ``pg_try_advisory_lock``. Polling, not a blocking ``pg_advisory_lock``: a blocked
+    statement holds a snapshot, and CREATE INDEX CONCURRENTLY in the running migration
+    would wait for that snapshot while we wait for it. While waiting, the session's
+    application_name says so in pg_stat_activity.
     """
-    got = psycopg_conn.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0]
-    if not got:
+    if not _try_lock(psycopg_conn, key):
         if on_wait is not None:
             on_wait(lock_holder(psycopg_conn, key))
-        psycopg_conn.execute("SELECT set_config('statement_timeout', '0', false)")
-        psycopg_conn.execute("SELECT pg_advisory_lock(%s)", [key])
+        name = psycopg_conn.execute("SELECT current_setting('application_name')").fetchone()[0]
+        psycopg_conn.execute("SELECT set_config('application_name', %s, false)", [(name + WAITING_SUFFIX)[:63]])
+        while not _try_lock(psycopg_conn, key):
+            time.sleep(poll)
+        psycopg_conn.execute("SELECT set_config('application_name', %s, false)", [name])
     try:
         yield
     finally:
@@ -140,6 +149,10 @@ def migration_lock(psycopg_conn, key: int, on_wait: Callable[[int | None], None]
             psycopg_conn.execute("SELECT pg_advisory_unlock(%s)", [key])
         except Exception:
             pass  # the connection is gone: so is the lock
+
+
+def _try_lock(psycopg_conn, key: int) -> bool:
+    return bool(psycopg_conn.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0])
 
 
 def lock_holder(psycopg_conn, key: int) -> int | None:
