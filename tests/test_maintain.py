@@ -164,3 +164,14 @@ def test_bad_threshold_is_bad_input(apex, db):
     assert r.exit_code == 2 and "NAME=VALUE" in r.stderr, r
     r = apex("maintain", "--threshold", "no_such_threshold=1")
     assert r.exit_code == 2 and "no_such_threshold" in r.stderr, r
+
+
+def test_wraparound_findings_become_vacuum_freeze(apex, db):
+    db.sql("CREATE TABLE ledger (id int)")
+    db.sql("INSERT INTO ledger SELECT generate_series(1, 10)")
+    r = apex("vacuum", "--threshold", "xid_age_warning=1", "--threshold", "xid_age_critical=2000000000",
+             "--exclude", "dead_tuples", "--format", "json")
+    assert r.exit_code == 0, r
+    ledger = next(s for s in r.json["steps"] if s["object"] == "public.ledger")
+    assert "FREEZE" in ledger["statement"] and "xid_wraparound" in ledger["reason"]
+    assert ledger["status"] == "done"

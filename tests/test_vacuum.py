@@ -198,3 +198,14 @@ def test_settings_are_startup_options_not_session_state(db):
         assert conn.autocommit
     finally:
         conn.close()
+
+
+def test_parallel_and_freeze_reach_the_statement(apex, db):
+    make_dead_tuples(db)
+    r = apex("vacuum", "items", "--parallel", "2", "--freeze", "--verbose", "--format", "json")
+    assert r.exit_code == 0, r
+    step = r.json["steps"][0]
+    assert step["statement"] == 'VACUUM (VERBOSE, FREEZE, PARALLEL 2) "public"."items"'
+    assert step["after"]["dead_tuples"] == 0
+    assert any("tuples:" in m for m in step["messages"])  # --verbose keeps the server's report
+    assert "items: " in r.stderr  # and prints it on stderr
