@@ -21,8 +21,26 @@ DEMO_STEPS: list[tuple[str, list[str]]] = [
     ("An HNSW cosine index, memory sized to the graph, with live progress (--replace: rerunnable)",
      ["index", "create", "demo_items", "embedding", "--replace"]),
     ("The table's indexes: method, parameters, size, scans, bytes per row", ["index", "list", "demo_items"]),
+    ("Nearest neighbours of document 1 through that index (the row itself left out)",
+     ["search", "demo_items", "--like", "1", "--k", "5"]),
+    ("The same search within one category, checked against the exact answer",
+     ["search", "demo_items", "--like", "1", "--k", "5", "--filter", "category=search", "--compare"]),
+    ("Which hnsw.ef_search reaches 95% recall@10 at the least latency (held-out queries)",
+     ["tune", "demo_items", "embedding", "--queries", "40", "--budget", "20"]),
     ("Lint the migrations (./alembic.ini's, else apexdb's own): squawk's rules plus pgvector rules",
      ["migrate", "lint"]),
+    ("VACUUM with before/after figures: dead tuples, size, what VACUUM itself removed",
+     ["vacuum", "demo_items", "--analyze"]),
+    ("The maintenance the audits call for, as a plan with reasons and cost (--apply would run it)",
+     ["maintain"]),
+    ("EXPLAIN ANALYZE a filtered vector search: the plan tree, timings, buffers, findings (rolled back)",
+     ["explain", "--analyze", "SELECT id, title FROM demo_items WHERE category = 'search' ORDER BY embedding "
+      "<=> (SELECT embedding FROM demo_items WHERE id = 1) LIMIT 10"]),
+    ("A vector ORDER BY with the wrong operator: why the HNSW index was not used, and the fix",
+     ["explain", "SELECT id FROM demo_items ORDER BY embedding <-> (SELECT embedding FROM demo_items "
+      "WHERE id = 1) LIMIT 10"]),
+    ("Memory and vector settings against this machine's RAM (work_mem = RAM x 0.25 / max_connections)",
+     ["stats", "settings"]),
 ]
 
 

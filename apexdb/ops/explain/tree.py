@@ -83,9 +83,14 @@ def _node_text(node, slow: bool, findings: list[int]):
     from rich.text import Text
 
     text = Text()
-    text.append(node.node_type, style="bold red" if slow else "bold")
-    rest = node.label[len(node.node_type):] if node.label.startswith(node.node_type) else " (" + node.label + ")"
-    text.append(rest, style="cyan" if node.relation or node.index else "")
+    label = node.label
+    subplan = node.raw.get("Subplan Name")
+    if subplan:  # "InitPlan 1: Index Scan using ..."
+        text.append(f"{subplan}: ", style="dim")
+        label = label[len(subplan) + 2:]
+    head = next((w for w in (node.node_type, label.split(" using ")[0].split(" on ")[0]) if label.startswith(w)), "")
+    text.append(head, style="bold red" if slow else "bold")
+    text.append(label[len(head):], style="cyan" if node.relation or node.index else "")
     text.append("  ")
     text.append(" · ".join(_figures(node)))
     if slow:
