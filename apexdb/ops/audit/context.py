@@ -96,6 +96,9 @@ class AuditContext:
         import psycopg
 
         for attempt in (1, 2):
+            # What a failed attempt added (findings, "already flagged" marks) is undone with its savepoint.
+            kept = len(self.report.findings)
+            marks = {k: set(v) for k, v in self._cache.items() if isinstance(v, set)}
             try:
                 with self.conn.transaction():
                     check(self)
@@ -103,6 +106,12 @@ class AuditContext:
                     self.report.checks_run.extend(c for c in checks if self.enabled(c))
                 return
             except psycopg.Error as exc:
+                del self.report.findings[kept:]
+                for key in [k for k, v in self._cache.items() if isinstance(v, set)]:
+                    if key in marks:
+                        self._cache[key] = marks[key]
+                    else:
+                        del self._cache[key]
                 state = getattr(exc, "sqlstate", None)
                 if state is None or state.startswith("08"):
                     raise  # the connection is gone: nothing else can run

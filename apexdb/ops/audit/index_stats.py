@@ -10,7 +10,7 @@ from typing import Any
 
 from apexdb.db.queries import fetch
 from apexdb.ops.audit.context import AuditContext
-from apexdb.ops.audit.indexes import _finding, flagged, index_catalog
+from apexdb.ops.audit.indexes import _finding, flagged, index_catalog, load_definitions
 from apexdb.ops.audit.rebuild import rebuild_statements
 from apexdb.render.format import human_bytes, human_pct
 
@@ -63,6 +63,7 @@ def check_mostly_null(ctx: AuditContext) -> None:
         if st["leading_null_frac"] < t.mostly_null_fraction or (ix["size_bytes"] or 0) < t.mostly_null_min_bytes:
             continue
         flagged(ctx).add(ix["index_oid"])
+        load_definitions(ctx, [ix])
         column = st["leading_column"]
         statements = rebuild_statements(ix["definition"], ix["schema"], ix["index"], not_null_column=column)
         ctx.add(_finding(

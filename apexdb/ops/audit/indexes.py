@@ -23,8 +23,23 @@ def index_catalog(ctx: AuditContext) -> list[dict[str, Any]]:
     """Every index, except those on relations someone holds an ACCESS EXCLUSIVE lock on (reported apart)."""
     def load():
         rows = fetch(ctx.conn, "audit_index_catalog", {"locked": ctx.locked_oids})
-        return [r for r in rows if r["definition"] is not None]
+        return [r for r in rows if not r["locked"]]
     return ctx.cached("indexes", load)
+
+
+def load_definitions(ctx: AuditContext, indexes: list[dict[str, Any]]) -> None:
+    """Set ``definition`` (pg_get_indexdef) on ``indexes``, in one query, only for those that lack it.
+
+    Fetched only for the indexes a finding names: on a catalog of thousands of indexes,
+    deparsing every one of them would be most of the audit's time.
+    """
+    missing = [ix for ix in indexes if not ix.get("definition")]
+    if not missing:
+        return
+    found = {r["index_oid"]: r["definition"] for r in fetch(ctx.conn, "audit_index_definitions",
+                                                            {"oids": [ix["index_oid"] for ix in missing]})}
+    for ix in missing:
+        ix["definition"] = found.get(ix["index_oid"]) or ""
 
 
 def flagged(ctx: AuditContext) -> set[int]:
@@ -50,9 +65,9 @@ def _finding(check: str, severity: str, ix: dict[str, Any], detail: str, stateme
 
 def check_invalid(ctx: AuditContext) -> None:
     done = flagged(ctx)
-    for ix in index_catalog(ctx):
-        if ix["is_valid"] or ix["being_built"]:
-            continue
+    invalid = [ix for ix in index_catalog(ctx) if not ix["is_valid"] and not ix["being_built"]]
+    load_definitions(ctx, invalid)
+    for ix in invalid:
         done.add(ix["index_oid"])
         size = f", {human_bytes(ix['size_bytes'])}" if ix["size_bytes"] is not None else ""
         state = "still updated by every write" if ix["is_ready"] else "not yet ready"
@@ -93,6 +108,7 @@ def check_duplicates(ctx: AuditContext) -> None:
         if ix["is_valid"] and ix["index_oid"] not in flagged(ctx):
             groups[(ix["table_oid"], ix["method"], ix["predicate"] or "")].append(ix)
     done = flagged(ctx)
+    found: list[tuple[str, dict[str, Any], str]] = []
     for members in groups.values():
         if len(members) < 2:
             continue
@@ -100,31 +116,32 @@ def check_duplicates(ctx: AuditContext) -> None:
             for b in members:
                 if a is b or b["index_oid"] in done or a["index_oid"] in done:
                     continue
-                _compare(ctx, a, b, done)
+                hit = _compare(a, b)
+                if hit:
+                    done.add(b["index_oid"])
+                    found.append((hit[0], b, hit[1]))
+    load_definitions(ctx, [ix for _, ix, _ in found])
+    for check, ix, detail in found:
+        ctx.add(_finding(check, "warning", ix, detail, [drop_statement(ix)],
+                         ["to recreate: " + concurrent_definition(ix["definition"])]))
 
 
-def _compare(ctx: AuditContext, keep: dict[str, Any], other: dict[str, Any], done: set[int]) -> None:
-    """Report ``other`` when ``keep`` makes it unnecessary."""
+def _compare(keep: dict[str, Any], other: dict[str, Any]) -> tuple[str, str] | None:
+    """(check, detail) when ``keep`` makes ``other`` unnecessary."""
     ka, kb = _keys(keep), _keys(other)
     if ka == kb and _includes(keep) == _includes(other):
         if keep["method"] in VECTOR_METHODS and sorted(keep["reloptions"]) != sorted(other["reloptions"]):
-            return  # same column, different build options: maybe on purpose (comparing m or lists)
+            return None  # same column, different build options: maybe on purpose (comparing m or lists)
         if _keep_rank(keep) < _keep_rank(other) or not _droppable(other) or (
                 other["is_unique"] and not keep["is_unique"]):
-            return
-        done.add(other["index_oid"])
-        ctx.add(_finding("duplicate_index", "warning", other,
-                         f"same columns, method, opclasses and predicate as {keep['index_qname']}"
-                         f"{_size(other)}; every write maintains both", [drop_statement(other)],
-                         ["to recreate: " + concurrent_definition(other["definition"])]))
-        return
+            return None
+        return ("duplicate_index", f"same columns, method, opclasses and predicate as {keep['index_qname']}"
+                                   f"{_size(other)}; every write maintains both")
     if (keep["method"] == "btree" and len(kb) < len(ka) and ka[:len(kb)] == kb and not other["is_unique"]
             and _droppable(other) and _includes(other) <= frozenset(keep["column_defs"])):
-        done.add(other["index_oid"])
-        ctx.add(_finding("redundant_index", "warning", other,
-                         f"its columns ({', '.join(k[0] for k in kb)}) lead {keep['index_qname']} "
-                         f"({', '.join(k[0] for k in ka)}), which serves the same queries{_size(other)}",
-                         [drop_statement(other)], ["to recreate: " + concurrent_definition(other["definition"])]))
+        return ("redundant_index", f"its columns ({', '.join(k[0] for k in kb)}) lead {keep['index_qname']} "
+                                   f"({', '.join(k[0] for k in ka)}), which serves the same queries{_size(other)}")
+    return None
 
 
 def _size(ix: dict[str, Any]) -> str:
@@ -141,12 +158,12 @@ def check_unused(ctx: AuditContext) -> None:
     t = ctx.thresholds
     age = ctx.report.stats_age_s
     young = age is not None and age < t.stats_min_age
-    for ix in index_catalog(ctx):
-        if (not ix["is_valid"] or ix["index_oid"] in flagged(ctx) or ix["is_unique"] or ix["constraint_name"]
-                or ix["index_kind"] == "I" or ix["is_partition"] or ix["scans"] is None or ix["scans"] > 0):
-            continue
-        if ix["size_bytes"] is None or ix["size_bytes"] < t.unused_index_min_bytes:
-            continue
+    unused = [ix for ix in index_catalog(ctx) if not (
+        not ix["is_valid"] or ix["index_oid"] in flagged(ctx) or ix["is_unique"] or ix["constraint_name"]
+        or ix["index_kind"] == "I" or ix["is_partition"] or ix["scans"] is None or ix["scans"] > 0
+        or ix["size_bytes"] is None or ix["size_bytes"] < t.unused_index_min_bytes)]
+    load_definitions(ctx, unused)
+    for ix in unused:
         last = ix.get("last_idx_scan")
         detail = (f"0 scans {stats_age_text(ctx)}" + (f" (last scan {last:%Y-%m-%d})" if last else "")
                   + f"; {human_bytes(ix['size_bytes'])} on {ix['table_qname']}")

@@ -51,6 +51,13 @@ def concurrent_definition(definition: str) -> str:
     import pglast
     from pglast.stream import RawStream
 
+    if not definition:
+        return "-- (the index is gone: no definition to show)"
+    # pg_get_indexdef always starts with exactly one of these (ruleutils.c); inserting the keyword
+    # after it is much cheaper than a parse and print, which matters with thousands of findings.
+    for prefix in ("CREATE UNIQUE INDEX ", "CREATE INDEX "):
+        if definition.startswith(prefix):
+            return f"{prefix}CONCURRENTLY {definition[len(prefix):]};"
     stmt = pglast.parse_sql(definition)[0].stmt
     stmt.concurrent = True
     return RawStream()(stmt) + ";"

@@ -13,7 +13,7 @@ from typing import Any
 from apexdb.db.queries import fetch, fetch_one
 from apexdb.errors import BadInput
 from apexdb.ops.audit.context import AuditContext
-from apexdb.ops.audit.indexes import _finding, index_catalog
+from apexdb.ops.audit.indexes import _finding, index_catalog, load_definitions
 from apexdb.ops.audit.rebuild import quote_ident, rebuild_statements
 from apexdb.ops.audit.settings import row_count, setting_bytes, table_stats
 from apexdb.ops.vector_catalog import (INDEX_DIM_LIMIT, METRICS, OPCLASS_METRICS, OPERATOR_METRIC, VectorColumn,
@@ -103,6 +103,7 @@ def check_ivfflat_lists(ctx: AuditContext) -> None:
         ratio = lists / want
         if 1 / factor <= ratio <= factor:
             continue
+        load_definitions(ctx, [ix])
         why = ("too many lists: each holds few rows, so the probes a query makes miss true neighbours"
                if ratio > 1 else "too few lists: every probe scans a large share of the table")
         ctx.add(_finding("ivfflat_lists", "warning", ix,
