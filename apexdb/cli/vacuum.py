@@ -125,12 +125,13 @@ def _statement_text(statement) -> str:
 
 def execute(s: Session, kind: str, steps, settings, *, plan=None, verbose: bool = False) -> None:
     """Run ``steps`` on a maintenance connection with a progress bar; render; raise for what was not done."""
-    from contextlib import closing
+    from apexdb.ops.maintenance.connection import close_maintenance_connection, open_maintenance_connection
 
-    from apexdb.ops.maintenance.connection import open_maintenance_connection
-
-    with closing(open_maintenance_connection(s.target, settings)) as conn:
+    conn = open_maintenance_connection(s.target, settings)
+    try:
         run = _run(s, kind, conn, steps, settings, verbose)
+    finally:
+        close_maintenance_connection(conn)
     _render(s, kind, run, plan, verbose)
 
 

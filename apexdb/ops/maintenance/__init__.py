@@ -6,7 +6,9 @@ Modules: ``connection`` (the autocommit maintenance connection and its timeouts)
 ANALYZE steps), ``reindex`` (REINDEX steps and ``_ccnew`` leftovers), ``plan`` (the
 work the audits call for) and ``report`` (rows and JSON of a run).
 """
-from apexdb.ops.maintenance.connection import MaintenanceSettings, open_maintenance_connection
+from apexdb.ops.maintenance.connection import (MaintenanceSettings, close_maintenance_connection,
+                                                open_maintenance_connection)
 from apexdb.ops.maintenance.runner import RunResult, Step, StepResult, run_steps
 
-__all__ = ["MaintenanceSettings", "open_maintenance_connection", "RunResult", "Step", "StepResult", "run_steps"]
+__all__ = ["MaintenanceSettings", "open_maintenance_connection", "close_maintenance_connection", "RunResult", "Step",
+           "StepResult", "run_steps"]

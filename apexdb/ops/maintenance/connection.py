@@ -77,6 +77,19 @@ def open_maintenance_connection(target: Target, settings: MaintenanceSettings, *
     return conn
 
 
+def close_maintenance_connection(conn) -> None:
+    """Close ``conn``; settings made with a session SET are RESET first (best effort: behind a
+    transaction-mode pooler the RESET may reach another server connection than the SET did)."""
+    try:
+        if getattr(conn, "apexdb_applied_via", "") == "session SET" and not conn.closed:
+            conn.execute("RESET lock_timeout")
+            conn.execute("RESET statement_timeout")
+    except Exception:
+        pass
+    finally:
+        conn.close()
+
+
 def _settings_hold(conn, settings: MaintenanceSettings) -> bool:
     row = conn.execute("SELECT current_setting('lock_timeout'), current_setting('statement_timeout')").fetchone()
     want = conn.execute("SELECT %s::interval = current_setting('lock_timeout')::interval "
