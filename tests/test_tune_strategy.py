@@ -46,11 +46,16 @@ def test_out_of_time_stops_the_walk():
     assert asked == [10, 20, 40]
 
 
-def test_choose_prefers_least_latency_then_the_smaller_value_within_noise():
+def test_choose_takes_each_familys_least_passing_value_then_the_fastest_family():
     cands = [Candidate(("plain", 40), 40, 0.93, 1.0), Candidate(("plain", 64), 64, 0.96, 1.30),
-             Candidate(("plain", 80), 80, 0.97, 1.28), Candidate(("plain", 160), 160, 0.99, 2.0),
+             Candidate(("plain", 80), 80, 0.97, 1.10), Candidate(("plain", 160), 160, 0.99, 2.0),
              Candidate(("it", 20), 20, 0.96, 1.9)]
     best = choose(cands, 0.95, allowed=lambda v: True)
-    assert best.value == 64  # 80 is 1.5% faster: noise, so the smaller setting wins
+    assert best.key == ("plain", 64)  # 80's lower p50 is noise: more ef_search is never faster
     assert choose(cands, 0.995, allowed=lambda v: True) is None
     assert choose(cands, 0.95, allowed=lambda v: v >= 100).value == 160  # e.g. never below k
+    faster_family = [c for c in cands if c.key[0] == "plain"] + [Candidate(("it", 20), 20, 0.96, 0.9),
+                                                                   Candidate(("it", 30), 30, 0.97, 0.7)]
+    assert choose(faster_family, 0.95, allowed=lambda v: True).key == ("it", 20)  # the family's least value
+    close = [Candidate(("plain", 64), 64, 0.96, 1.0), Candidate(("it", 20), 20, 0.96, 0.98)]
+    assert choose(close, 0.95, allowed=lambda v: True).key == ("it", 20)

@@ -169,7 +169,7 @@ def run_tune(conn, req: TuneRequest, progress=None) -> TuneResult:
                 raise _LeavesIndex(trials[key], verdict.reason)
             bar.update(description=f"{parameter.split('.')[1]} {value}" + (f" ({family})" if extra else ""),
                        completed=0, total=len(work.queries))
-            m = measure(conn, work, settings, tick=bar.advance)
+            m = measure(conn, work, _as_measured(settings, work), tick=bar.advance)
             trials[key] = Trial(value, settings, family, m.recall_over(fit),
                                 m.recall_lower_bound(fit, CONFIDENCE_Z), m.recall_over(heldout),
                                 m.percentile(50), m.percentile(95), m.percentile(99))
@@ -212,6 +212,17 @@ def run_tune(conn, req: TuneRequest, progress=None) -> TuneResult:
                       req.target_recall, recommended, default, default_source, ordered, len(work.queries),
                       len(fit), len(heldout), work.queries.source, time.monotonic() - started, budget,
                       budget_reached, list(req.filters), notes)
+
+
+def _as_measured(settings: dict[str, str], work: Workload) -> dict[str, str]:
+    """A query sampled from the table finds its own row first, which then is left out: that
+    row takes one of HNSW's ef_search candidate slots, which a query from outside the table
+    would not spend. One more slot makes the sample behave like real queries (without it,
+    ef_search = k could never return k rows and every figure would be pessimistic)."""
+    ef = settings.get("hnsw.ef_search")
+    if ef is None or not any(e is not None for e in work.queries.exclude):
+        return settings
+    return {**settings, "hnsw.ef_search": str(min(int(ef) + 1, MAX_EF_SEARCH))}
 
 
 def _families(conn, method: str, filtered: bool):
