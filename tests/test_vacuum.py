@@ -209,3 +209,17 @@ def test_parallel_and_freeze_reach_the_statement(apex, db):
     assert step["after"]["dead_tuples"] == 0
     assert any("tuples:" in m for m in step["messages"])  # --verbose keeps the server's report
     assert "items: " in r.stderr  # and prints it on stderr
+
+
+def test_vacuum_and_reindex_on_every_server_version(any_db):
+    from conftest import run_cli
+
+    make_dead_tuples(any_db)
+    env = {"APEXDB_DSN": any_db.dsn}
+    r = run_cli(["vacuum", "items", "--format", "json"], env=env)
+    assert r.exit_code == 0, r
+    after = r.json["steps"][0]["after"]
+    assert after["dead_tuples"] == 0 and after["removed"] == 2000 and after["pages_scanned"] > 0
+    r = run_cli(["reindex", "items_pkey", "--yes", "--format", "json"], env=env)
+    assert r.exit_code == 0, r
+    assert r.json["steps"][0]["after"]["valid"] is True
