@@ -8,6 +8,8 @@ A project is chosen as: ``--config PATH`` > ``./alembic.ini`` > the packaged Ape
 """
 from __future__ import annotations
 
+import argparse
+import io
 from pathlib import Path
 
 from apexdb.errors import BadInput, NotEnabled
@@ -63,6 +65,9 @@ def load_project(config_path: str | None = None, dsn: str | None = None):
     else:
         config = Config(str(ini))
         _anchor_script_location(config, ini)
+    # Alembic's own chatter ("Generating ... done") must not mix with apexdb's output on stdout.
+    config.stdout = io.StringIO()
+    config.cmd_opts = argparse.Namespace(quiet=True, x=[])
     config.attributes["apexdb_dsn"] = dsn
     config.attributes["apexdb_ini"] = str(ini) if ini else None
     return config
