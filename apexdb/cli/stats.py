@@ -123,7 +123,7 @@ def activity(dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "
         report = gather(s.connect())
         rows = [{**r, "query": " ".join((r["query"] or "").split())} if format != "json" else r
                 for r in report.sessions]
-        s.out.table(rows, cols("pid:int", "role", "state", "flag", Column("blocked_by"), "wait_event_type",
+        s.out.table(rows, cols("pid", "role", "application", "state", "flag", Column("blocked_by"), "wait_event_type",
                                "wait_event", Column("query_s", "query time", kind="s"),
                                Column("transaction_s", "transaction time", kind="s"),
                                Column("query", max_width=60)),

@@ -44,6 +44,8 @@ class PlanNode:
     def label(self) -> str:
         """"Index Scan using items_pkey on items i", as EXPLAIN's text format says it."""
         name = self.node_type
+        if self.node_type == "ModifyTable" and self.raw.get("Operation"):
+            name = self.raw["Operation"]  # "Delete on items", as the text format says
         if self.raw.get("Strategy") and self.node_type == "Aggregate":
             name = {"Hashed": "HashAggregate", "Sorted": "GroupAggregate"}.get(self.raw["Strategy"], name)
         join_type = self.raw.get("Join Type")
