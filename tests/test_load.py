@@ -164,3 +164,11 @@ def test_truncate_needs_confirmation_and_replaces_the_rows(apex, db, tmp_path):
     r = apex("load", "items", path, "--truncate", "--yes")
     assert r.exit_code == 0, r
     assert db.scalar("SELECT count(*) FROM items WHERE note IS NULL") == 5
+
+
+def test_halfvec_column_loads_through_the_halfvec_dumper(apex, db, tmp_path):
+    db.sql("CREATE TABLE half (id bigint PRIMARY KEY, embedding halfvec(4))")
+    data = np.array([[0.5, 1.0, -2.0, 4.0], [1, 2, 3, 4]], dtype=np.float32)
+    r = apex("load", "half", _npy(tmp_path, data))
+    assert r.exit_code == 0, r
+    assert db.sql("SELECT id, embedding::text FROM half ORDER BY id") == [(0, "[0.5,1,-2,4]"), (1, "[1,2,3,4]")]

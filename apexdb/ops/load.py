@@ -198,6 +198,10 @@ def _copy(conn, plan: LoadPlan, batches, advance: Callable[[int], None]) -> None
         sql.Identifier(*plan.table.ident), sql.SQL(", ").join(sql.Identifier(n) for n in names))
     json_cols = [i for i, t in enumerate(types) if t in ("json", "jsonb")]
     extra_keys = plan.source.extra_keys
+    if plan.vector_type == "halfvec":  # pgvector's halfvec dumper takes HalfVector objects
+        from pgvector import HalfVector
+
+        batches = (_as_half(b, HalfVector) for b in batches)
     with conn.cursor() as cur, cur.copy(stmt, writer=QueuedLibpqWriter(cur)) as copy:
         copy.set_types(types)
         for batch in batches:
@@ -212,3 +216,9 @@ def _copy(conn, plan: LoadPlan, batches, advance: Callable[[int], None]) -> None
                             row[i] = Jsonb(row[i])
                     copy.write_row(row)
             advance(len(batch.vectors))
+
+
+def _as_half(batch, half_vector):
+    import dataclasses
+
+    return dataclasses.replace(batch, vectors=[half_vector(v) for v in batch.vectors])
