@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "info",
     "init",
     "migrate",
+    "schema",
     "migrate_lint",
     "index",
     "load",
