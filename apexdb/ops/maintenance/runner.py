@@ -105,9 +105,10 @@ def run_steps(conn, steps: list[Step], settings: MaintenanceSettings, *,
             try:
                 _run_one(conn, step, result, settings, progress_connection, on_progress)
             except KeyboardInterrupt:
-                result.status, result.error = "cancelled", "interrupted; the statement was cancelled on the server"
                 run.interrupted = True
-                _tidy(conn, step, result)
+                if result.status != "done":  # Ctrl-C while measuring afterwards leaves a done step done
+                    result.status, result.error = "cancelled", "interrupted; the statement was cancelled on the server"
+                    _tidy(conn, step, result)
             if on_step is not None:
                 on_step(result)
             if run.interrupted:
