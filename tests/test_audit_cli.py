@@ -37,7 +37,8 @@ def test_table_csv_markdown_and_no_colour_when_piped(apex_proc, db):
     assert "\x1b[" not in r.stdout and "\x1b[" not in r.stderr
     assert r.stderr == ""  # nothing to say on stderr when the role sees everything
     r = apex_proc("audit", "indexes", "--format", "csv")
-    assert r.stdout.splitlines()[0] == "severity,check,object,detail"
+    assert r.stdout.splitlines()[0] == "severity,check,object,detail,fix"
+    assert "DROP INDEX CONCURRENTLY public.child_a_copy;" in r.stdout
     r = apex_proc("audit", "indexes", "--format", "markdown")
     assert "| severity" in r.stdout
 

@@ -156,7 +156,9 @@ def render_reports(out, reports, *, fix_only: bool, several: bool, fail_on: str 
            "target": [r.target for r in reports] if several else reports[0].target}
     rows = [{**f.public(with_target=True)} for f in findings]
     columns = ([Column("target")] if several else []) + cols("severity:severity", "check", "object") + [
-        Column("detail", max_width=90)]
+        Column("detail", max_width=90 if out.rich_stdout else None)]  # piped (cron mail): whole lines
+    if out.fmt == "csv":  # machines get the fix too; people get it from --fix
+        columns.append(Column("fix"))
     out.table(rows, columns, doc=doc, empty="no findings")
 
 
