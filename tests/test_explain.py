@@ -126,3 +126,65 @@ def test_fail_on(apex, items):
     assert r.exit_code == 1 and "finding" in r.stderr
     r = apex("explain", "SELECT * FROM items WHERE id = 1", "--analyze", "--fail-on", "warning")
     assert r.exit_code == 0, r
+
+
+def test_tree_on_a_terminal_is_drawn_by_rich(items, monkeypatch):
+    import io
+
+    from apexdb.cli.explain import _render
+    from apexdb.db.connection import Target, connect
+    from apexdb.ops.explain import ExplainOptions, explain
+    from apexdb.render import Renderer
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    conn = connect(Target(items.dsn, "test", "test"))
+    try:
+        report = explain(conn, "SELECT * FROM items WHERE category = 'c7'", ExplainOptions(analyze=True))
+        out = Renderer("table", stdout=Terminal(), stderr=io.StringIO())
+        _render(out, report)
+        text = out.stdout.getvalue()
+        assert "\x1b[" in text and "\x1b[1;31mSeq Scan" in text  # the slowest node in bold red
+        assert "└── " in text and "◀ slowest" in text
+        monkeypatch.setenv("NO_COLOR", "1")
+        out = Renderer("table", stdout=Terminal(), stderr=io.StringIO())
+        _render(out, report)
+        assert "\x1b[31m" not in out.stdout.getvalue() and "\x1b[1;31m" not in out.stdout.getvalue()
+    finally:
+        conn.close()
+
+
+def test_explain_on_each_server_version(any_db):
+    from conftest import run_cli
+
+    any_db.sql("CREATE TABLE t (id int PRIMARY KEY, kind text)")
+    any_db.sql("INSERT INTO t SELECT g, 'k' || (g % 200) FROM generate_series(1, 30000) g")
+    any_db.sql("ANALYZE t")
+    env = {"APEXDB_DSN": any_db.dsn}
+    r = run_cli(["explain", "--analyze", "--buffers", "--format", "json",
+                 "SELECT * FROM t WHERE kind = 'k3'"], env=env)
+    assert r.exit_code == 0, r
+    assert "Shared Hit Blocks" in r.json["plan"]["Plan"]
+    assert any(f["fix"] == "CREATE INDEX CONCURRENTLY t_kind_idx ON public.t (kind);" for f in r.json["findings"])
+    r = run_cli(["explain", "DELETE FROM t WHERE id > 100", "--analyze"], env=env)
+    assert r.exit_code == 0 and any_db.scalar("SELECT count(*) FROM t") == 30000, r
+    version = any_db.scalar("SELECT current_setting('server_version_num')::int")
+    r = run_cli(["explain", "SELECT * FROM t WHERE id = $1"], env=env)
+    if version >= 160000:
+        assert r.exit_code == 0 and "generic plan" in r.stdout, r
+    else:
+        assert r.exit_code == 2 and "generic plans need PostgreSQL 16+" in r.stderr, r
+
+
+def test_names_that_need_quoting_are_quoted_in_the_fix(apex, db):
+    db.sql('CREATE TABLE "Order Items" ("Kind" text, qty int)')
+    db.sql("""INSERT INTO "Order Items" SELECT 'k' || (g % 100), g FROM generate_series(1, 20000) g""")
+    db.sql('ANALYZE "Order Items"')
+    r = apex("explain", """SELECT * FROM "Order Items" WHERE "Kind" = 'k1'""", "--analyze", "--format", "json")
+    assert r.exit_code == 0, r
+    fixes = [f["fix"] for f in r.json["findings"]]
+    assert 'CREATE INDEX CONCURRENTLY "Order Items_Kind_idx" ON public."Order Items" ("Kind");' in fixes, fixes
