@@ -41,6 +41,8 @@ DEMO_STEPS: list[tuple[str, list[str]]] = [
       "WHERE id = 1) LIMIT 10"]),
     ("Memory and vector settings against this machine's RAM (work_mem = RAM x 0.25 / max_connections)",
      ["stats", "settings"]),
+    ("Audit indexes, vacuum and settings as cron would (exit 1 only on a critical finding)",
+     ["audit", "all"]),
 ]
 
 
