@@ -177,14 +177,16 @@ def run_tune(conn, req: TuneRequest, progress=None) -> TuneResult:
 
     budget_reached = False
     try:
-        for family, extra in _families(conn, method, bool(filters)):
+        for family, extra in _families(conn, method, bool(filters), target.table.estimated_rows):
             try:
                 found = doubling_then_bisection(lambda v: evaluate(family, extra, v).fit_lower, start=floor,
                                                 maximum=ceiling, target=req.target_recall, out_of_time=out_of_time)
             except _LeavesIndex as left:
                 found = None
-                notes.append(f"at {parameter} {left.trial.value} ({_label(family)}) the planner stops using {index.name}, "
-                             f"so larger values were not measured: {left.reason}")
+                note = (f"at {parameter} {left.trial.value} the planner stops using {index.name}, so larger "
+                        f"values were not measured: {left.reason}")
+                if note not in notes:
+                    notes.append(note)
             if found is not None and family != "plain":
                 break  # a filtered search reached the target; stronger families would only cost more
     except _OutOfTime:
@@ -207,7 +209,8 @@ def run_tune(conn, req: TuneRequest, progress=None) -> TuneResult:
     elif recommended.heldout_recall is not None and recommended.heldout_recall < req.target_recall:
         notes.append(f"on the held-out queries the recommended setting reached {recommended.heldout_recall:.3f}, "
                      f"just under the target: allow for that, or rerun with more --queries")
-    ordered = sorted(trials.values(), key=lambda t: (t.family != "plain", t.family, t.value))
+    families = list(dict.fromkeys(t.family for t in trials.values()))  # in the order they were swept
+    ordered = sorted(trials.values(), key=lambda t: (families.index(t.family), t.value))
     return TuneResult(target.table.display, target.column.column, index.name, method, parameter, req.k,
                       req.target_recall, recommended, default, default_source, ordered, len(work.queries),
                       len(fit), len(heldout), work.queries.source, time.monotonic() - started, budget,
@@ -225,7 +228,7 @@ def _as_measured(settings: dict[str, str], work: Workload) -> dict[str, str]:
     return {**settings, "hnsw.ef_search": str(min(int(ef) + 1, MAX_EF_SEARCH))}
 
 
-def _families(conn, method: str, filtered: bool):
+def _families(conn, method: str, filtered: bool, rows: int):
     """(label, extra settings) to sweep the parameter under, cheapest first."""
     yield "plain", {}
     if not filtered:
@@ -235,8 +238,11 @@ def _families(conn, method: str, filtered: bool):
         return
     yield "iterative scan", {"hnsw.iterative_scan": "relaxed_order"}
     base = int(_current(conn, "hnsw.max_scan_tuples")[0] or 20000)
+    covered = base
     for factor in MAX_SCAN_TUPLES_STEPS:
-        tuples = base * factor
+        if covered >= rows:  # the scan may already visit every row: a higher limit changes nothing
+            return
+        tuples = covered = base * factor
         yield f"iterative scan, max_scan_tuples {tuples}", {"hnsw.iterative_scan": "relaxed_order",
                                                            "hnsw.max_scan_tuples": str(tuples)}
 

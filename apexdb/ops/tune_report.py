@@ -99,6 +99,14 @@ def _num(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.3f}"
 
 
+def _short_family(t: Trial) -> str:
+    """A chart label's suffix: '+it' for iterative scan, '+it 80k' with a raised max_scan_tuples."""
+    if t.family == "plain":
+        return ""
+    tuples = t.settings.get("hnsw.max_scan_tuples")
+    return " +it" + (f" {int(tuples) // 1000}k" if tuples else "")
+
+
 def chart(result: TuneResult):
     """Recall (held out) and p50 latency per setting as bars, the target as a tick."""
     from rich.table import Table
@@ -131,7 +139,7 @@ def chart(result: TuneResult):
             else:
                 bar.append("·", style="dim")
         latency = Text("█" * max(1, round(t.p50_ms / slowest * BAR_WIDTH)), style="cyan")
-        label = str(t.value) + ("" if t.family == "plain" else " +it" + (" +mst" if "max_scan" in t.family else ""))
+        label = str(t.value) + _short_family(t)
         mark = "◀ recommended" if _is(t, result.recommended) else ""
         if _is(t, result.default):
             mark = (mark + " " if mark else "") + "default"
