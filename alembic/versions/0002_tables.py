@@ -7,6 +7,8 @@ Create Date: 2026-11-24 21:00:01
 Written out from apexdb.schema.models (``apexdb migrate check`` proves they agree).
 Secondary and vector indexes follow in 0003 and 0004.
 """
+# apexdb: ignore prefer-text-field entities.entity_type is VARCHAR(50) by the schema's design (schema-research.md 1.2)
+# apexdb: ignore prefer-bigint-over-int chunk positions and per-document counters stay far below 2^31
 import pgvector.sqlalchemy
 import sqlalchemy as sa
 from alembic import op

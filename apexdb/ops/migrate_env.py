@@ -39,6 +39,18 @@ def include_object(obj, name, type_, reflected, compare_to):
     return True
 
 
+def _setting_literal(value: str) -> str:
+    """A timeout from the config as the inside of a SQL string literal ('5s', '30min')."""
+    import re
+
+    text = str(value).strip()
+    if not re.fullmatch(r"\d+\s*(us|ms|s|min|h|d)?", text):
+        from apexdb.errors import BadInput
+
+        raise BadInput(f"timeout {value!r} is not a duration such as 5s, 500ms or 30min")
+    return text
+
+
 def sqlalchemy_engine(target):
     """A SQLAlchemy engine whose connections are apexdb's own (same DSN handling, pgvector types)."""
     from sqlalchemy import create_engine
@@ -61,6 +73,10 @@ def run(context, target_metadata) -> None:
     if context.is_offline_mode():
         context.configure(url="postgresql+psycopg://", dialect_name="postgresql", literal_binds=True,
                           dialect_opts={"paramstyle": "named"}, **options)
+        # The script says what apexdb does online: the same timeouts, for the whole session.
+        settings = SafetySettings.from_config()
+        context.execute(f"SET lock_timeout = '{_setting_literal(settings.lock_timeout)}'")
+        context.execute(f"SET statement_timeout = '{_setting_literal(settings.statement_timeout)}'")
         with context.begin_transaction():
             context.run_migrations()
         return
