@@ -43,6 +43,10 @@ DEMO_STEPS: list[tuple[str, list[str]]] = [
      ["stats", "settings"]),
     ("Audit indexes, vacuum and settings as cron would (exit 1 only on a critical finding)",
      ["audit", "all"]),
+    ("The Apex schema: pgvector, then every migration to head (idempotent: a rerun applies nothing)", ["init"]),
+    ("Where the migrations stand: current revision, head, pending", ["migrate", "status"]),
+    ("One Apex table: columns, constraints, indexes (HNSW on the embedding) and sizes",
+     ["schema", "show", "entities"]),
 ]
 
 
