@@ -184,3 +184,28 @@ def test_vacuum_overdue_never_analyzed_and_wraparound_levels(apex, db):
              "--threshold", "multixact_age_critical=0", "--format", "json")
     assert r.exit_code == 1, r  # critical reaches the default --fail-on
     assert {f["severity"] for f in r.json["findings"]} == {"critical"}
+
+
+def test_an_index_being_built_now_is_not_reported_invalid(apex, db):
+    import threading
+
+    run(db, "CREATE TABLE t (x int); INSERT INTO t SELECT generate_series(1, 1000)")
+    writer = db.connect()
+    writer.execute("BEGIN")
+    writer.execute("INSERT INTO t VALUES (0)")  # CREATE INDEX CONCURRENTLY waits for this writer
+    builder = threading.Thread(target=lambda: db.sql("CREATE INDEX CONCURRENTLY t_x ON t (x)"))
+    builder.start()
+    try:
+        for _ in range(200):  # until the build's catalog entry exists (INVALID until the build ends)
+            if db.scalar("SELECT to_regclass('t_x')") is not None:
+                break
+            builder.join(0.05)
+        assert db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 't_x'::regclass") is False
+        r = apex("audit", "indexes", "--only", "invalid_index", "--format", "json")
+    finally:
+        writer.execute("COMMIT")
+        writer.close()
+        builder.join(30)
+    assert r.exit_code == 0, r
+    assert findings(r) == set()  # INVALID, but a build of it is running: not a finding
+    assert db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 't_x'::regclass") is True
