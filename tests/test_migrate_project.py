@@ -112,3 +112,25 @@ def test_missing_config_is_bad_input(apex, tmp_path):
     r = apex("migrate", "status", "--config", str(tmp_path / "nope.ini"))
     assert r.exit_code == 2
     assert "no Alembic config" in r.stderr
+
+
+def test_an_installed_apexdb_migrates_from_its_packaged_copy(db, tmp_path):
+    """A wheel carries alembic/ as apexdb/_alembic (pyproject's force-include): mimic that layout."""
+    import os
+    import subprocess
+    import sys
+
+    site = tmp_path / "site"
+    skip = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(REPO / "apexdb", site / "apexdb", ignore=skip)
+    shutil.copytree(REPO / "alembic", site / "apexdb" / "_alembic", ignore=skip)
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(site), "APEXDB_DSN": db.dsn}
+    probe = subprocess.run([sys.executable, "-c", "from apexdb.ops.alembic_project import packaged_script_location "
+                            "as p; print(p())"], cwd=work, env=env, capture_output=True, text=True, timeout=60)
+    assert probe.stdout.strip() == str(site / "apexdb" / "_alembic"), probe.stderr
+    proc = subprocess.run([sys.executable, "-m", "apexdb", "migrate", "--format", "json"], cwd=work, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert version(db) == ["0004"]
