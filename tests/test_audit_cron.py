@@ -153,3 +153,12 @@ def test_older_server_without_pgvector(any_db):
     r = run_cli(["audit", "all", "--format", "json"], env={"APEXDB_DSN": any_db.dsn})
     assert r.exit_code == 0, r
     assert ("redundant_index", "public.t_a") in findings(r)
+
+
+def test_audit_through_pgbouncer_in_transaction_mode(db, pgbouncer):
+    run(db, "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a); CREATE INDEX t_a2 ON t (a)")
+    dsn = pgbouncer(db.name)
+    for _ in range(2):  # pooled server connections are reused between runs
+        r = run_cli(["audit", "all", "--format", "json", "--dsn", dsn])
+        assert r.exit_code == 0, r
+        assert ("duplicate_index", "public.t_a2") in findings(r)
