@@ -223,3 +223,57 @@ def test_vacuum_and_reindex_on_every_server_version(any_db):
     r = run_cli(["reindex", "items_pkey", "--yes", "--format", "json"], env=env)
     assert r.exit_code == 0, r
     assert r.json["steps"][0]["after"]["valid"] is True
+
+
+def _on_a_terminal(db, args: list[str], answer: bytes) -> tuple[int, str, str]:
+    """Run apexdb with stdin and stderr on a pseudo-terminal, answer its question, return (code, out, err)."""
+    import os
+    import select
+
+    master, slave = os.openpty()
+    proc = subprocess.Popen([*apexdb_executable(), *args], stdin=slave, stdout=subprocess.PIPE, stderr=slave,
+                            env={**os.environ, "APEXDB_DSN": db.dsn, "NO_COLOR": "1", "COLUMNS": "200"})
+    os.close(slave)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"?" not in seen.split(b"warning:")[-1] and time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                seen += os.read(master, 4096)
+        os.write(master, answer + b"\n")
+        out, _ = proc.communicate(timeout=60)
+        while True:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if not ready:
+                break
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    return proc.returncode, out.decode(), seen.decode(errors="replace")
+
+
+def test_full_on_a_terminal_asks_and_no_changes_nothing(db):
+    make_dead_tuples(db)
+    node = db.scalar("SELECT relfilenode FROM pg_class WHERE relname = 'items'")
+    code, out, err = _on_a_terminal(db, ["vacuum", "items", "--full"], b"n")
+    assert code == 2, (out, err)
+    assert "ACCESS EXCLUSIVE" in err and "Run VACUUM FULL on 1 table(s)?" in err and "not confirmed" in err
+    assert db.scalar("SELECT relfilenode FROM pg_class WHERE relname = 'items'") == node
+
+
+def test_full_on_a_terminal_runs_after_yes(db):
+    make_dead_tuples(db)
+    node = db.scalar("SELECT relfilenode FROM pg_class WHERE relname = 'items'")
+    code, out, err = _on_a_terminal(db, ["vacuum", "items", "--full"], b"y")
+    assert code == 0, (out, err)
+    assert "public.items" in out and "done" in out
+    assert db.scalar("SELECT relfilenode FROM pg_class WHERE relname = 'items'") != node
