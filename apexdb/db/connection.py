@@ -49,7 +49,10 @@ def mask_dsn(dsn: str) -> str:
                     userinfo = f"{user}:***"
             netloc = f"{userinfo}@{host}"
         query = [(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-        return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="/"), parts.fragment))
+        masked = urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="/"), parts.fragment))
+        if not netloc and not masked.startswith(parts.scheme + "://"):  # urlunsplit drops the empty host's "//"
+            masked = parts.scheme + "://" + masked[len(parts.scheme) + 1:]
+        return masked
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     try:
