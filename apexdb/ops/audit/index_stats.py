@@ -35,15 +35,19 @@ def _align(n: float) -> float:
     return math.ceil(n / MAXALIGN) * MAXALIGN
 
 
-def estimated_btree_bytes(rows: float, key_width: float, nullable: bool, fillfactor: int, block_size: int) -> int:
+def estimated_btree_bytes(rows: float, key_width: float, null_frac: float, key_columns: int, fillfactor: int,
+                          block_size: int) -> int:
     """The size a freshly built btree over ``rows`` keys of ``key_width`` bytes would have.
 
-    Leaf tuples are an 8-byte header (16 with a NULL bitmap) plus the key, MAXALIGNed,
-    plus a 4-byte line pointer; leaves are filled to ``fillfactor``; inner pages and the
-    metapage are added on top. Deduplication (PostgreSQL 13+) can make the real index
-    smaller, which only makes this estimate err towards less bloat.
+    A leaf tuple is an 8-byte header plus the key, MAXALIGNed, plus a 4-byte line pointer;
+    a tuple with a NULL key column carries a NULL bitmap (header padded to 16) and no bytes
+    for the NULL column. Leaves are filled to ``fillfactor``; inner pages and the metapage
+    come on top. Deduplication (PostgreSQL 13+) can make the real index smaller, which
+    only makes this estimate err towards less bloat, never towards a false finding.
     """
-    tuple_bytes = _align((16 if nullable else 8) + key_width) + ITEM_ID
+    plain = _align(8 + key_width) + ITEM_ID
+    with_null = _align(16 + (key_width if key_columns > 1 else 0)) + ITEM_ID
+    tuple_bytes = (1 - null_frac) * plain + null_frac * with_null
     usable = (block_size - PAGE_HEADER - BTREE_SPECIAL) * fillfactor / 100
     per_page = max(1, int(usable // tuple_bytes))
     leaves = math.ceil(rows / per_page) if rows > 0 else 1
@@ -84,8 +88,8 @@ def check_bloat(ctx: AuditContext) -> None:
                 or ix["index_oid"] in flagged(ctx) or st["has_expressions"] or st["reltuples"] < 0
                 or st["columns_with_stats"] < st["key_columns"] or ix["index_kind"] == "I"):
             continue
-        expected = estimated_btree_bytes(st["reltuples"], float(st["key_width"] or 0), bool(st["nullable"]),
-                                         st["fillfactor"], block_size)
+        expected = estimated_btree_bytes(st["reltuples"], float(st["key_width"] or 0), float(st["max_null_frac"]),
+                                         st["key_columns"], st["fillfactor"], block_size)
         wasted = size - expected
         if wasted <= 0 or wasted / size < t.bloat_min_ratio:
             continue
