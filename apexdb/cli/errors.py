@@ -25,6 +25,9 @@ def describe(exc: BaseException) -> tuple[int, str]:
     """(exit code, one-line message) for any exception that reaches the top."""
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED, "interrupted; the statement running on the server was cancelled"
+    if isinstance(exc, DatabaseError) and _connection_lost(exc):
+        state = f" [SQLSTATE {exc.sqlstate}]" if exc.sqlstate else ""
+        return EXIT_NOT_CONNECTED, _one_line(f"lost the connection to the database: {exc.message}{state}")
     if isinstance(exc, DatabaseError):
         state = f" [SQLSTATE {exc.sqlstate}]" if exc.sqlstate else ""
         hint = f" (hint: {exc.hint})" if exc.hint else ""
@@ -43,6 +46,22 @@ def describe(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
         return EXIT_BAD_INPUT, _one_line(f"{exc.strerror}: {exc.filename}")
     return EXIT_DATABASE, _one_line(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for details)")
+
+
+def _connection_lost(exc: DatabaseError) -> bool:
+    """A DatabaseError an operation raised because the server went away under it.
+
+    Ops wrap psycopg errors (``raise DatabaseError(...) from None``); the original stays in
+    ``__context__``, so the mapping is decided here, once, for every command."""
+    if exc.sqlstate:
+        return exc.sqlstate.startswith(_CONNECTION_STATES)
+    original = exc.__cause__ or exc.__context__
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(original, psycopg.OperationalError) and (
+        original.sqlstate is None or original.sqlstate.startswith(_CONNECTION_STATES))
 
 
 def describe_psycopg(exc) -> tuple[int, str]:
