@@ -35,6 +35,8 @@ def step_row(result: StepResult) -> dict[str, Any]:
             "size": _delta(b.get("table_bytes"), a.get("table_bytes"), "bytes"),
             "pages_scanned": a.get("pages_scanned") if a.get("pages_scanned") is not None
             else progress.get("heap_blks_scanned"),
+            "pages_vacuumed": a.get("pages_vacuumed") if a.get("pages_vacuumed") is not None
+            else progress.get("heap_blks_vacuumed"),
             "index_passes": a.get("index_scans") if a.get("index_scans") is not None
             else progress.get("index_vacuum_count"),
         })
@@ -54,7 +56,7 @@ def step_row(result: StepResult) -> dict[str, Any]:
 
 COLUMNS = {
     "vacuum": ("object", "status", "dead_tuples:text", "removed:int", "size", "pages_scanned:int",
-               "index_passes:int", "seconds:s", "note"),
+               "pages_vacuumed:int", "index_passes:int", "seconds:s", "note"),
     "analyze": ("object", "status", "last_analyze", "row_estimate", "modified_since_analyze", "seconds:s", "note"),
     "reindex": ("action", "object", "status", "size", "valid", "seconds:s", "note"),
     "maintain": ("action", "object", "status", "dead_tuples", "size", "row_estimate", "valid", "seconds:s", "note"),

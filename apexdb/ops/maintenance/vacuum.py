@@ -27,6 +27,9 @@ _REMOVED_FULL = re.compile(r"found (\d+) removable, \d+ nonremovable row version
 _KEPT_FULL = re.compile(r"(\d+) dead row versions cannot be removed yet")
 _PAGES = re.compile(r"pages: \d+ removed, \d+ remain, (\d+) scanned")
 _INDEX_SCANS = re.compile(r"index scans: (\d+)")
+# "index scan needed: 14 pages from table (24.14% of total) had 2890 dead item identifiers removed";
+# "bypassed" means the dead items were left in place, so no page was vacuumed
+_VACUUMED = re.compile(r"index scan (needed|not needed|bypassed|bypassed by failsafe): (\d+) pages from table")
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ def analyze_step(table: TableRef, *, reason: str = "", cost_bytes: int | None = 
 def vacuum_report(messages: list[str]) -> dict[str, int | None]:
     """What VACUUM said it did: tuples removed, dead tuples it could not remove yet, pages, index scans."""
     report: dict[str, int | None] = {"removed": None, "not_yet_removable": None, "pages_scanned": None,
-                                     "index_scans": None}
+                                     "pages_vacuumed": None, "index_scans": None}
     # the table's own report comes first; its TOAST table's follows and must not overwrite it
     for message in messages:
         match = _REMOVED.search(message)
@@ -129,6 +132,9 @@ def vacuum_report(messages: list[str]) -> dict[str, int | None]:
             match = pattern.search(message)
             if match and report[key] is None:
                 report[key] = int(match.group(1))
+        match = _VACUUMED.search(message)
+        if match and report["pages_vacuumed"] is None:
+            report["pages_vacuumed"] = int(match.group(2)) if match.group(1).endswith("needed") else 0
     return report
 
 
