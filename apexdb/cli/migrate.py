@@ -15,7 +15,8 @@ ConfigOpt = Annotated[Optional[str], typer.Option(
     "--config", "-c", help="An alembic.ini (default: ./alembic.ini if present, else apexdb's own migrations).",
     show_default=False)]
 LockTimeoutOpt = Annotated[Optional[str], typer.Option(
-    "--lock-timeout", help="lock_timeout for every statement (default 5s; [migrate] in apexdb.toml).",
+    "--lock-timeout",
+    help="lock_timeout for every statement (default 5s; or lock_timeout in the migrate section of apexdb.toml).",
     show_default=False)]
 StatementTimeoutOpt = Annotated[Optional[str], typer.Option(
     "--statement-timeout", help="statement_timeout for every statement (default 30min).", show_default=False)]

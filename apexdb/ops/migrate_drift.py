@@ -71,6 +71,10 @@ def describe(diff: tuple) -> dict[str, Any]:
     verb, _, kind = change.partition("_")
     if change.startswith("modify_"):
         _, schema, table, column, _existing, old, new = diff[:7]
+        if kind == "nullable":
+            show = {True: "nullable", False: "NOT NULL"}
+            return {"change": change, "object": f"{table}.{column}",
+                    "detail": f"database: {show.get(old, old)}, models: {show.get(new, new)}"}
         what = kind.replace("_", " ")
         return {"change": change, "object": f"{table}.{column}",
                 "detail": f"{what}: database has {_show(old)}, models say {_show(new)}"}

@@ -188,9 +188,10 @@ def migrate(config, direction: str = "upgrade", destination: str = "head", *,
         listener.waiting(pid)
 
     def retrying(attempt, reason, exc, wait):
-        watcher.abandon()
+        running = watcher.abandon()
         result.retries += 1
-        listener.retrying(attempt, settings.retries, reason, _first_line(exc), wait)
+        where = f"revision {running}: " if running else ""
+        listener.retrying(attempt, settings.retries, reason, where + _first_line(exc), wait)
 
     try:
         with migration_lock(lock_conn, lock_key(), on_wait=waiting):
