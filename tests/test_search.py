@@ -254,3 +254,28 @@ def test_optional_extras_missing_or_misconfigured(apex, items, monkeypatch):
     monkeypatch.setitem(sys.modules, "sentence_transformers", fake_st)
     r = apex("search", "items", "--text", "hi", "--embedder", "sentence-transformers:/models/mini")
     assert r.exit_code == 2 and "7 dimensions" in r.stderr and "32" in r.stderr
+
+
+def test_an_index_on_a_halfvec_expression_is_used(apex, db):
+    vectors = clustered(1000)
+    load_items(db, vectors, index=None)
+    db.sql(f"CREATE INDEX items_half ON items USING hnsw ((embedding::halfvec({DIMS})) halfvec_cosine_ops)")
+    db.sql("ANALYZE items")
+    r = apex("search", "items", "--like", "9", "--k", "5", "--explain", "--format", "json")
+    assert r.exit_code == 0, r
+    assert r.json["explain"]["index_used"] is True and r.json["explain"]["index"] == "items_half", r.json["explain"]
+    assert "::halfvec" in r.json["explain"]["plan"]
+    assert [row["id"] for row in r.json["results"]] == true_neighbours(vectors, vectors[8], 5, exclude=9)
+    r = apex("search", "items", "--like", "9", "--metric", "l2", "--explain", "--format", "json")
+    assert r.exit_code == 0 and "halfvec_cosine_ops" in r.json["explain"]["reason"]
+
+
+def test_probes_equal_to_lists_is_pointed_out(apex, db):
+    load_items(db, clustered(1000), index="ivfflat", with_options="WITH (lists = 4)")
+    r = apex("search", "items", "--like", "1", "--probes", "4", "--explain", "--format", "json")
+    assert r.exit_code == 0, r
+    assert "--probes 4 is not below lists (4)" in r.stderr
+    if not r.json["explain"]["index_used"]:  # pgvector 0.8 costs it like a full scan; small tables may differ
+        assert "ivfflat.probes (4) is not below lists (4)" in r.json["explain"]["reason"]
+    r = apex("search", "items", "--like", "1", "--probes", "2", "--ef-search", "50", "--format", "json")
+    assert r.exit_code == 0 and "--ef-search only affects HNSW" in r.stderr

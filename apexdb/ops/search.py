@@ -182,8 +182,8 @@ def row_vector(conn, target: SearchTarget, row_id: str):
 def _setting_notes(target: SearchTarget, req: SearchRequest, settings: dict[str, str]) -> list[str]:
     notes = []
     method = target.index.method if target.index else None
-    if target.index is None and target.indexes and not req.exact:
-        other = target.indexes[0]
+    if target.index is None and (target.indexes or target.expression_indexes) and not req.exact:
+        other = (target.indexes or target.expression_indexes)[0]
         notes.append(f"{other.name} is built for {other.metric} distance, not {target.metric}: this search "
                      f"scans the whole table (use --metric {other.metric} to use the index)")
     if "hnsw.ef_search" in settings and method != "hnsw":
@@ -193,7 +193,8 @@ def _setting_notes(target: SearchTarget, req: SearchRequest, settings: dict[str,
     if method == "ivfflat" and req.probes is not None:
         lists = int(target.index.options.get("lists", 100))
         if req.probes >= lists:
-            notes.append(f"--probes {req.probes} is not below lists ({lists}): the planner will skip the index")
+            notes.append(f"--probes {req.probes} is not below lists ({lists}): every list is scanned, no faster "
+                         f"than an exact scan, and the planner usually prefers one")
     return notes
 
 

@@ -30,7 +30,7 @@ def explain_search(conn, target: SearchTarget, search: SearchSql, settings: dict
                    exact: bool = False) -> PlanVerdict:
     """Plan the search (no execution) under the same settings and judge the index use."""
     plan_json, plan_text = _explain(conn, search, settings, exact)
-    names = {i.name for i in target.indexes}
+    names = {i.name for i in target.indexes + target.expression_indexes}
     used = _vector_index_in(plan_json, names)
     nodes = _node_types(plan_json)
     cost = plan_json.get("Total Cost")
@@ -101,11 +101,12 @@ def _why_not(conn, target: SearchTarget, search: SearchSql, settings: dict[str, 
     col = target.column.column
     if exact:
         return "index scans are turned off for this query (--exact runs the exact scan)"
-    if not target.indexes:
+    candidates = target.indexes + target.expression_indexes
+    if not candidates:
         return f"there is no HNSW or IVFFlat index on {col}; {target.index_hint()}"
     index = target.index
     if index is None:
-        other = target.indexes[0]
+        other = candidates[0]
         return (f"operator or opclass mismatch: {target.metric} distance uses {target.operator}, but "
                 f"{other.name} is built with {other.opclass} ({other.operator}); search with "
                 f"--metric {other.metric} to use it, or build an index for {target.metric}")

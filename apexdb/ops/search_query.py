@@ -41,9 +41,8 @@ def build_search(target: SearchTarget, *, k: int, shown: list[str] = (), filters
     from psycopg import sql
 
     check_k(k)
-    col = sql.Identifier(target.column.column)
-    distance = sql.SQL("{} {} {}::{}").format(col, sql.SQL(target.operator), sql.Placeholder("q"),
-                                             sql.SQL(target.column.type))
+    distance = sql.SQL("{} {} {}::{}").format(target.order_key(), sql.SQL(target.operator), sql.Placeholder("q"),
+                                             sql.SQL(target.query_type))
     select = [sql.SQL("{} AS {}").format(id_expression(target), sql.Identifier(ROW_ID))]
     if not ids_only:
         select += [sql.Identifier(name) for name in shown]

@@ -34,10 +34,32 @@ class SearchTarget:
     id_column: str | None  # None: rows are identified by ctid
     columns: list[dict] = field(default_factory=list)  # every column: name, type, category...
     indexes: list[VectorIndex] = field(default_factory=list)  # every ANN index on the column
+    expression_indexes: list[VectorIndex] = field(default_factory=list)  # on an expression of it (col::halfvec)
 
     @property
     def operator(self) -> str:
         return METRICS[self.metric][0]
+
+    @property
+    def on_expression(self) -> bool:
+        """The index is on an expression of the column (``(embedding::halfvec(384))``)."""
+        return self.index is not None and self.index.column is None and bool(self.index.expression)
+
+    def order_key(self):
+        """What the query orders by: the indexed expression when the index is on one, else the column."""
+        from psycopg import sql
+
+        if self.on_expression:  # catalog text (pg_get_indexdef), not user input
+            return sql.SQL("({})").format(sql.SQL(self.index.expression))
+        return sql.Identifier(self.column.column)
+
+    @property
+    def query_type(self) -> str:
+        """The type the query vector is cast to: the column's, or the indexed expression's opclass type."""
+        if self.on_expression:
+            kind = self.index.opclass.split("_", 1)[0]
+            return kind if kind in SEARCHABLE_TYPES else self.column.type
+        return self.column.type
 
     @property
     def has_similarity(self) -> bool:
@@ -61,12 +83,15 @@ def resolve_search_target(conn, table: str, column: str | None, metric: str | No
     col = vector_column(conn, ref, column)
     if col.type not in SEARCHABLE_TYPES:
         raise BadInput(f"column {col.column} is {col.type}; search works on vector and halfvec columns")
-    indexes = [i for i in indexes_on_column(conn, col) if i.valid and i.ready and i.column == col.column]
-    index = choose_index(indexes, metric)
+    usable = [i for i in indexes_on_column(conn, col) if i.valid and i.ready]
+    indexes = [i for i in usable if i.column == col.column]
+    # an index on the column itself first; else one on an expression of it (col::halfvec(n))
+    index = choose_index(indexes, metric) or choose_index([i for i in usable if i.column != col.column], metric)
     if metric is None:
         metric = index.metric if index is not None and index.metric in DENSE_METRICS else "l2"
     columns = fetch(conn, "search_table_columns", {"table_oid": ref.oid})
-    return SearchTarget(ref, col, index, metric, identity_column(columns), columns, indexes)
+    return SearchTarget(ref, col, index, metric, identity_column(columns), columns, indexes,
+                        [i for i in usable if i.column != col.column])
 
 
 def choose_index(indexes: list[VectorIndex], metric: str | None) -> VectorIndex | None:
