@@ -143,9 +143,22 @@ def test_hnsw_larger_than_maintenance_work_mem(apex, db):
     assert "SET maintenance_work_mem" in r.json["findings"][0]["fix"]
 
 
+def test_memory_settings_against_the_servers_ram(apex, db):
+    r = apex("audit", "config", "--only", "work_mem", "--only", "shared_buffers", "--threshold", "ram_bytes=1GB",
+             "--format", "json")
+    got = {f["check"]: f for f in r.json["findings"]}
+    assert set(got) == {"work_mem"}, r  # 16 MB x 200 connections > 1 GB
+    assert got["work_mem"]["severity"] == "warning" and "x max_connections 200" in got["work_mem"]["detail"]
+    assert got["work_mem"]["fix"].startswith("ALTER SYSTEM SET work_mem = '1MB';")
+    r = apex("audit", "config", "--only", "work_mem", "--only", "shared_buffers", "--threshold", "ram_bytes=64GB",
+             "--format", "json")
+    assert findings(r) == {("shared_buffers", "shared_buffers")}
+    assert r.json["findings"][0]["severity"] == "info" and "25% of the server's 64.0 GB" in r.json["findings"][0]["detail"]
+
+
 def test_config_pg_stat_statements_and_tuned_vector_settings(apex, db):
     clean_schema(db)
-    r = apex("audit", "config", "--format", "json", "--fail-on", "warning")
+    r = apex("audit", "config", "--threshold", "ram_bytes=64GB", "--format", "json", "--fail-on", "warning")
     assert r.exit_code == 0, r
     assert ("vector_setting", "hnsw.ef_search") in findings(r)  # info: at the default, nothing recorded
     db.sql("DROP EXTENSION pg_stat_statements")

@@ -54,10 +54,35 @@ def check_pg_stat_statements(ctx: AuditContext) -> None:
         ctx.note(f"role {ctx.facts.get('role')} may not read pg_stat_statements (grant pg_read_all_stats)")
 
 
+def server_ram(ctx: AuditContext) -> int | None:
+    """The server's RAM: the ram_bytes threshold, else this machine's when the server runs on it."""
+    def load():
+        if ctx.thresholds.ram_bytes:
+            return ctx.thresholds.ram_bytes
+        from apexdb.ops.stats_settings import local_ram, server_is_local
+
+        return local_ram() if server_is_local(ctx.conn) else None
+    return ctx.cached("server_ram", load)
+
+
 def check_work_mem(ctx: AuditContext) -> None:
     work_mem = setting_bytes(ctx, "work_mem")
+    if work_mem is None:
+        return
+    ram = server_ram(ctx)
+    connections = int((settings(ctx).get("max_connections") or {}).get("setting") or 0)
+    if ram and connections and work_mem * connections > ram:
+        guide = ram * 0.25 / connections
+        ctx.add(_finding("work_mem", "warning", "work_mem",
+                         f"work_mem {human_bytes(work_mem)} x max_connections {connections} = "
+                         f"{human_bytes(work_mem * connections)}, more than the server's {human_bytes(ram)} of RAM: "
+                         f"busy hours can run it out of memory; the guidance is RAM x 0.25 / max_connections = "
+                         f"{human_bytes(guide)}", [f"ALTER SYSTEM SET work_mem = '{_mb(guide)}';",
+                                                   "SELECT pg_reload_conf();"],
+                         ["raise it per role or per query (SET LOCAL) where a query needs more"]))
+        return
     temp = ctx.facts.get("temp_bytes") or 0
-    if work_mem is None or temp < ctx.thresholds.temp_bytes_warning:
+    if temp < ctx.thresholds.temp_bytes_warning:
         return
     ctx.add(_finding("work_mem", "warning", "work_mem",
                      f"{ctx.facts.get('temp_files') or 0:,} temporary files ({human_bytes(temp)}) written since the "
@@ -97,6 +122,11 @@ def check_shared_buffers(ctx: AuditContext) -> None:
                          "ANN searches keep reading pages from the OS cache or disk", [],
                          [f"ALTER SYSTEM SET shared_buffers = '{_mb(total * 1.25)}';  -- then restart; keep it "
                           "near 25% of RAM, and add RAM if the indexes do not fit"]))
+    elif (ram := server_ram(ctx)) and buffers < ram * 0.25 / 2:
+        ctx.add(_finding("shared_buffers", "info", "shared_buffers",
+                         f"{human_bytes(buffers)} is well below the usual starting point of 25% of the server's "
+                         f"{human_bytes(ram)} RAM ({human_bytes(ram * 0.25)})", [],
+                         [f"ALTER SYSTEM SET shared_buffers = '{_mb(ram * 0.25)}';  -- then restart"]))
     elif row["at_default"] and (ctx.facts.get("database_size") or 0) > buffers:
         ctx.add(_finding("shared_buffers", "info", "shared_buffers",
                          f"at the compiled-in default {human_bytes(buffers)} for a {human_bytes(ctx.facts['database_size'])}"

@@ -122,6 +122,7 @@ class Thresholds:
     multixact_age_warning: int = 1_000_000_000
     multixact_age_critical: int = 1_500_000_000
     temp_bytes_warning: int = 1024 ** 3
+    ram_bytes: int = 0  # the server's RAM; 0: read it from this machine when the server runs here
 
     @classmethod
     def names(cls) -> list[str]:
