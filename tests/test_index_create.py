@@ -190,3 +190,34 @@ def test_replace_of_a_valid_index_swaps_in_the_new_build(apex, db):
     assert r.json["replaced"] == "public.items_embedding_hnsw_cosine_idx"
     assert indexes(db) == {"items_pkey": True, "items_embedding_hnsw_cosine_idx": True}
     assert "m='8'" in db.scalar("SELECT pg_get_indexdef('items_embedding_hnsw_cosine_idx'::regclass)")
+
+
+def test_build_settings_hold_on_the_build_connection_only(db):
+    """Startup options carry the sized settings; nothing leaks to other sessions."""
+    import psycopg
+
+    from apexdb.db.connection import Target
+    from apexdb.ops.index_build import open_build_connection
+    from apexdb.ops.index_sizing import BuildSettings
+
+    sizing = BuildSettings(300 * 1024 * 1024, 1, 0, 64 * 1024 * 1024, 2, None, 2)
+    conn = open_build_connection(Target(db.dsn, "test", "test"), sizing)
+    try:
+        assert conn.apexdb_applied_via == "startup options"
+        assert conn.execute("SHOW maintenance_work_mem").fetchone()[0] == "300MB"
+        assert conn.execute("SHOW max_parallel_maintenance_workers").fetchone()[0] == "1"
+        assert conn.execute("SHOW statement_timeout").fetchone()[0] == "0"
+    finally:
+        conn.close()
+    with psycopg.connect(db.dsn) as other:
+        assert other.execute("SHOW maintenance_work_mem").fetchone()[0] == "64MB"
+
+
+def test_index_create_behind_pgbouncer_warns_and_still_builds(db, pgbouncer):
+    from conftest import run_cli
+
+    make_table(db, rows=200, dims=4)
+    r = run_cli(["index", "create", "items", "embedding", "--format", "json", "--dsn", pgbouncer(db.name)])
+    assert r.exit_code == 0, r
+    assert "pooler" in r.stderr
+    assert indexes(db) == {"items_pkey": True, "items_embedding_hnsw_cosine_idx": True}

@@ -61,6 +61,13 @@ def create(
                       f"Go on?", yes, what="a non-concurrent build on a large table")
         for note in [*plan.notes, plan.concurrently_reason, *sizing.reasons]:
             s.out.note(note)
+        from apexdb.ops.index_build import open_build_connection
+
+        build_conn = open_build_connection(s.target, sizing)
+        if build_conn.apexdb_applied_via == "session SET":
+            s.out.warn("the server refused startup options (a connection pooler?): the build's settings are "
+                       "session SETs, which a transaction-mode pooler may not keep; build indexes on a direct "
+                       "connection to the server")
         monitor = s.connect(application_name="apexdb index progress")
         with s.out.progress(f"building {plan.name}", total=None) as bar:
             phase = [None]
@@ -72,8 +79,9 @@ def create(
                     bar.restart(total=sample.total or None, description=sample.phase, detail=sample.unit or "")
                 bar.update(completed=sample.done or 0, total=sample.total or None)
 
-            result = build_index(conn, monitor, plan, sizing, on_progress=on_progress,
-                                 on_notice=lambda msg: s.out.warn(f"server: {msg}"), on_event=s.out.note)
+            with build_conn:  # closed when the build ends, its settings with it
+                result = build_index(build_conn, monitor, plan, sizing, on_progress=on_progress,
+                                     on_notice=lambda msg: s.out.warn(f"server: {msg}"), on_event=s.out.note)
         from dataclasses import asdict
 
         from apexdb.render.format import human_bytes, human_seconds
