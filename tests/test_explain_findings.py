@@ -52,6 +52,19 @@ def test_vector_column_without_index(apex, vec):
                         "USING hnsw (embedding vector_cosine_ops);")
 
 
+def test_vector_index_on_an_expression_but_order_by_the_column(apex, vec):
+    vec.sql("DROP INDEX vec_embedding_cos")
+    vec.sql("CREATE INDEX vec_half ON vec USING hnsw ((embedding::halfvec(3)) halfvec_cosine_ops)")
+    found, _ = findings(apex, f"SELECT id FROM vec ORDER BY embedding <=> {QUERY_VECTOR} LIMIT 5")
+    [f] = [f for f in found if "did not use a vector index" in f["message"]]
+    assert "index vec_half is on the expression" in f["message"]
+    assert "but the query orders by the bare column embedding" in f["message"]
+    assert f["fix"].startswith("ORDER BY (embedding::halfvec(3)) <=> <query vector>"), f
+    # ordering by the index's expression uses it: no finding
+    found, plan = findings(apex, f"SELECT id FROM vec ORDER BY embedding::halfvec(3) <=> {QUERY_VECTOR} LIMIT 5")
+    assert not any("did not use a vector index" in f["message"] for f in found), found
+
+
 def test_vector_index_used_with_ef_search_below_limit(apex, vec):
     found, plan = findings(apex, f"SELECT id FROM vec ORDER BY embedding <=> {QUERY_VECTOR} LIMIT 60",
                            "--analyze")

@@ -86,3 +86,11 @@ def test_other_commands_work_for_a_plain_role(workload, command):
     dsn = make_role(workload, "plain", None)
     r = cli(dsn, *command, "--format", "json")
     assert r.exit_code == 0, r
+
+
+def test_reset_without_the_privilege_is_a_clear_database_error(workload):
+    dsn = make_role(workload, "plain", None)
+    r = cli(dsn, "stats", "queries", "--reset", "--yes")
+    assert r.exit_code == 4, r
+    assert "permission denied for function pg_stat_statements_reset" in r.stderr and "42501" in r.stderr
+    assert workload.scalar("SELECT count(*) FROM pg_stat_statements") > 0

@@ -117,6 +117,23 @@ def _visit(node, result: Comparisons) -> None:
                 result.other_columns.append(ref)
 
 
+def expression_columns(expression: str | None) -> set[str]:
+    """The column names an expression (an index's, as pg_get_indexdef prints it) refers to."""
+    if not expression:
+        return set()
+    import pglast
+    from pglast.ast import ColumnRef
+    from pglast.parser import ParseError
+
+    from apexdb.ops.explain.statement import walk
+
+    try:
+        tree = pglast.parse_sql(f"SELECT {expression}")
+    except ParseError:
+        return set()
+    return {ref[1] for node in walk(tree) if isinstance(node, ColumnRef) for ref in [_ref(node)] if ref}
+
+
 def quote_ident(name: str) -> str:
     """``name`` as SQL would need it written: bare when it can be, double-quoted otherwise."""
     import re

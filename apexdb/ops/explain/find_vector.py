@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from apexdb.ops.explain.conditions import qualified, quote_ident
+from apexdb.ops.explain.conditions import expression_columns, qualified, quote_ident
 from apexdb.ops.explain.findings import Finding, node_name
 from apexdb.ops.explain.statement import walk
 from apexdb.ops.vector_catalog import METRICS, OPERATOR_METRIC
@@ -25,6 +25,7 @@ class VectorOrder:
     limit: int | None
     has_limit: bool
     relation: Any  # the pglast RangeVar the column belongs to
+    cast: bool = False  # the column is cast (embedding::halfvec(n)), as an expression index needs
 
 
 def find(run) -> list[Finding]:
@@ -41,7 +42,7 @@ def find(run) -> list[Finding]:
 
 def vector_orders(statement, params: list[str]) -> list[VectorOrder]:
     """Every SELECT in the statement whose first ORDER BY item involves a distance operator."""
-    from pglast.ast import A_Expr, SelectStmt
+    from pglast.ast import A_Expr, SelectStmt, TypeCast
     from pglast.stream import RawStream
 
     found = []
@@ -58,14 +59,18 @@ def vector_orders(statement, params: list[str]) -> list[VectorOrder]:
         if relation is None:
             continue
         limit = _limit(select.limitCount, params)
+        column_side = distance.lexpr if _column(distance.lexpr) else distance.rexpr
+        cast = isinstance(column_side, TypeCast)
         found.append(VectorOrder(distance.name[-1].sval, ref[1], ref[0], distance is item, RawStream()(item),
-                                 limit, select.limitCount is not None, relation))
+                                 limit, select.limitCount is not None, relation, cast))
     return found
 
 
 def _column(node) -> tuple[str | None, str] | None:
-    from pglast.ast import ColumnRef, String
+    from pglast.ast import ColumnRef, String, TypeCast
 
+    while isinstance(node, TypeCast):  # embedding::halfvec(384) <=> ...
+        node = node.arg
     if not isinstance(node, ColumnRef):
         return None
     names = [f.sval for f in node.fields if isinstance(f, String)]
@@ -109,7 +114,7 @@ def _table(run, relation):
 def _judge(run, order: VectorOrder, table) -> list[Finding]:
     metric = OPERATOR_METRIC[order.operator]
     on_column = [i for i in table.vector_indexes if i.column == order.column
-                 or (i.expression and order.column in i.expression)]
+                 or order.column in expression_columns(i.expression)]
     names = {i.name for i in table.vector_indexes}
     used = [n for n in run.plan.nodes() if n.index in names]
     if used:
@@ -145,7 +150,7 @@ def _judge(run, order: VectorOrder, table) -> list[Finding]:
     if not order.has_limit:
         return finding("warning", "there is no LIMIT; an index serves only ORDER BY distance LIMIT k",
                        "add LIMIT k (the number of neighbours you need)")
-    if index.column is None and index.expression:
+    if index.column is None and index.expression and not order.cast:
         return finding("warning", f"index {index.name} is on the expression {index.expression}, "
                        f"but the query orders by the bare column {order.column}",
                        f"ORDER BY {index.expression} {order.operator} <query vector> to match the index")
