@@ -164,9 +164,14 @@ def check_opclass_mismatch(ctx: AuditContext) -> None:
             names = ", ".join(f"{ix['index_qname']} ({metric_of_opclass(ix['opclasses'][0])})" for ix in indexes)
             statements, comments = [], []
             try:
-                opclass = opclass_for(col.type, method, metric)
-                statements = [f"CREATE INDEX CONCURRENTLY ON {indexes[0]['table_qname']} USING {method} "
-                              f"({quote_ident(col.column)} {opclass});"]
+                # The same key as the existing index (a column, or an expression such as a halfvec cast)
+                # with the opclass of the metric the queries use.
+                first = indexes[0]
+                have_metric = metric_of_opclass(first["opclasses"][0])
+                key_type = first["opclasses"][0][: -len("_" + METRICS[have_metric][1])] if have_metric else col.type
+                opclass = opclass_for(key_type, method, metric)
+                statements = [f"CREATE INDEX CONCURRENTLY ON {first['table_qname']} USING {method} "
+                              f"({first['column_defs'][0]} {opclass});"]
                 comments = [f"then drop {indexes[0]['index_qname']} if nothing orders by "
                             f"{METRICS[metric_of_opclass(indexes[0]['opclasses'][0]) or metric][0]}"]
             except BadInput as exc:  # no opclass for this metric and method: say so instead
