@@ -109,3 +109,31 @@ def test_no_statement_and_both_sources(apex, small, tmp_path):
     assert r.exit_code == 2 and "cannot read" in one_line(r.stderr), r
     r = apex("explain", "SELECT 1", "--timeout", "0")
     assert r.exit_code == 2, r
+
+
+def test_positions_point_at_the_character():
+    from hypothesis import given, strategies as st
+
+    from apexdb.ops.explain.statement import position
+
+    @given(st.text(alphabet="ab \n;", min_size=1, max_size=40), st.data())
+    def check(text, data):
+        offset = data.draw(st.integers(0, len(text) - 1))
+        line, column, _ = position(text, offset)
+        if text[offset] != "\n":
+            assert text.split("\n")[line - 1][column - 1] == text[offset]
+
+    check()
+
+
+def test_condition_reading_never_raises():
+    from hypothesis import given, strategies as st
+
+    from apexdb.ops.explain.conditions import analyze_condition, expression_columns
+
+    @given(st.text(max_size=60))
+    def check(text):
+        analyze_condition(text)
+        expression_columns(text)
+
+    check()

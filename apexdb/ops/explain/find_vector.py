@@ -157,8 +157,9 @@ def _judge(run, order: VectorOrder, table) -> list[Finding]:
     probes = run.context.setting_int("ivfflat_probes")
     lists = int(index.options.get("lists", 100))
     if index.method == "ivfflat" and probes is not None and probes >= lists:
-        return finding("warning", f"ivfflat.probes = {probes} is at least the index's lists = {lists}, so the "
-                       "planner prefers an exact scan", f"SET ivfflat.probes = {max(1, int(lists ** 0.5))}")
+        return finding("warning", f"ivfflat.probes = {probes} searches all of the index's {lists} lists, so "
+                       "the index costs as much as an exact scan", f"SET ivfflat.probes = {max(1, int(lists ** 0.5))}"
+                       " (sqrt(lists) as a start; raise it while recall is short)")
     return finding("info", f"the planner preferred another plan although {index.name} matches "
                    f"({table.estimated_rows:,} rows estimated in the table)",
                    "expected for small tables; to compare, run the query with SET LOCAL enable_seqscan = off "
