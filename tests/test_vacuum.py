@@ -277,3 +277,20 @@ def test_full_on_a_terminal_runs_after_yes(db):
     assert code == 0, (out, err)
     assert "public.items" in out and "done" in out
     assert db.scalar("SELECT relfilenode FROM pg_class WHERE relname = 'items'") != node
+
+
+def test_table_the_role_may_not_vacuum_is_reported_skipped_not_done(db):
+    from conftest import run_cli
+
+    make_dead_tuples(db)
+    db.sql("CREATE ROLE maint_reader LOGIN PASSWORD 'reader-pw'")
+    db.sql("GRANT SELECT ON items TO maint_reader")
+    dsn = db.dsn.replace("postgres@", "maint_reader:reader-pw@", 1)
+    assert "maint_reader:" in dsn
+    r = run_cli(["vacuum", "items", "--format", "json"], env={"APEXDB_DSN": dsn})
+    db.sql("DROP OWNED BY maint_reader")
+    db.sql("DROP ROLE maint_reader")
+    assert r.exit_code == 4, r
+    step = r.json["steps"][0]
+    assert step["status"] == "skipped" and "skipping" in step["error"]
+    assert dead_tuples(db, "items") > 0

@@ -94,6 +94,10 @@ def run_steps(conn, steps: list[Step], settings: MaintenanceSettings, *,
     def notice(diag) -> None:
         if current and diag.message_primary:
             text = diag.message_primary + (f"\n{diag.message_detail}" if diag.message_detail else "")
+            if diag.severity_nonlocalized == "WARNING":
+                # e.g. 'permission denied to vacuum "t", skipping it': VACUUM/ANALYZE warn and succeed
+                current[0].notes.append(one_line(text))
+                return
             current[0].messages.append(text)
             if on_message is not None:
                 on_message(current[0].object, text)
@@ -144,6 +148,9 @@ def _run_one(conn, step: Step, result: StepResult, settings: MaintenanceSettings
                     continue
                 raise
         result.status = "done"
+        refused = [n for n in result.notes if "skipping" in n]
+        if refused:  # the server skipped the table instead of failing (no privilege, locked with SKIP_LOCKED)
+            result.status, result.error = "skipped", refused[0]
     except psycopg.Error as exc:
         result.sqlstate = exc.sqlstate
         primary = exc.diag.message_primary or str(exc)
