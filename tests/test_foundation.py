@@ -92,3 +92,15 @@ def test_entry_point_subprocess(apex_proc):
     r = apex_proc("info", "--format", "json")
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)["vector_version"]
+
+
+def test_target_flag_beats_environment_dsn(db, tmp_path, monkeypatch):
+    (tmp_path / "apexdb.toml").write_text(f'[targets.here]\ndsn = "{db.dsn}"\n')
+    monkeypatch.chdir(tmp_path)
+    r = run_cli(["info", "--format", "json", "--target", "here"],
+                env={"APEXDB_DSN": "postgresql:///elsewhere?host=/nonexistent"})
+    assert r.exit_code == 0, r
+    assert r.json["target"]["source"] == "target here"
+    # but APEXDB_TARGET (environment) comes after APEXDB_DSN
+    r = run_cli(["info", "--format", "json"], env={"APEXDB_DSN": db.dsn, "APEXDB_TARGET": "nope"})
+    assert r.exit_code == 0 and r.json["target"]["source"] == "APEXDB_DSN"

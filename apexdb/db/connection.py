@@ -1,8 +1,9 @@
 """Finding the database, connecting to it, and the transactions apexdb runs work in.
 
-Resolution order: ``--dsn`` > ``APEXDB_DSN`` > ``DATABASE_URL`` > a named target
-(``--target``/``APEXDB_TARGET``) from the config file > the libpq environment when it
-names a server (PGHOST, PGSERVICE, PGDATABASE) > the embedded default server.
+Resolution order: ``--dsn`` > ``--target NAME`` > ``APEXDB_DSN`` > ``DATABASE_URL`` >
+``APEXDB_TARGET`` (targets come from the config file) > the libpq environment when it
+names a server (PGHOST, PGSERVICE, PGDATABASE) > the embedded default server. The two
+flags come first because a flag typed on the command line always beats the environment.
 
 Connections are autocommit; work happens in explicit transactions whose settings
 are ``SET LOCAL`` (through ``set_config(..., true)``), and psycopg's automatic
@@ -78,22 +79,32 @@ def validate_dsn(dsn: str, source: str) -> None:
 
 def resolve_target(dsn: str | None = None, target: str | None = None) -> Target:
     """Which database a command talks to; starts the embedded server when it is the one."""
-    for value, source in ((dsn, "--dsn"), (os.environ.get("APEXDB_DSN"), "APEXDB_DSN"),
-                          (os.environ.get("DATABASE_URL"), "DATABASE_URL")):
-        if value:
-            mask_dsn(value)
-            validate_dsn(value, source)
-            return Target(value, source, _label(value))
-    name = target or os.environ.get("APEXDB_TARGET")
-    if name:
-        entry = load_config().target(name)
-        validate_dsn(entry["dsn"], f"target {name}")
-        return Target(entry["dsn"], f"target {name}", name)
+    if dsn:
+        return _from_dsn(dsn, "--dsn")
+    if target:  # a flag beats the environment, as with every other setting
+        return _from_target(target)
+    for var in ("APEXDB_DSN", "DATABASE_URL"):
+        if os.environ.get(var):
+            return _from_dsn(os.environ[var], var)
+    if os.environ.get("APEXDB_TARGET"):
+        return _from_target(os.environ["APEXDB_TARGET"])
     if any(os.environ.get(var) for var in LIBPQ_SERVER_VARS):
         return Target("", "libpq environment", os.environ.get("PGSERVICE") or os.environ.get("PGHOST") or "libpq")
     from apexdb.db.embedded import EmbeddedServer
 
     return Target(EmbeddedServer().ensure_running(), "embedded", "embedded")
+
+
+def _from_dsn(dsn: str, source: str) -> Target:
+    mask_dsn(dsn)
+    validate_dsn(dsn, source)
+    return Target(dsn, source, _label(dsn))
+
+
+def _from_target(name: str) -> Target:
+    entry = load_config().target(name)
+    validate_dsn(entry["dsn"], f"target {name}")
+    return Target(entry["dsn"], f"target {name}", name)
 
 
 def _label(dsn: str) -> str:
