@@ -203,3 +203,27 @@ def test_plain_alembic_waits_for_a_running_apexdb_migrate(db):
     assert "holds the migration lock; waiting" in err
     assert version(db) == ["0004"]
     assert fingerprint(db)["indexes"]
+
+
+def test_deadlock_is_retried_with_the_settings_applied_again(apex, db):
+    assert apex("migrate", "z6", "--config", str(PROJECT)).exit_code == 0
+    other = db.connect()
+    other.autocommit = False
+    other.execute("SET deadlock_timeout = '20s'")  # so the migration's backend detects the deadlock
+    other.execute("LOCK TABLE owners IN ACCESS EXCLUSIVE MODE")
+    proc = start(db, "migrate", "--config", str(PROJECT), "--format", "json", env={"FIXTURE_TOUCH_OWNERS": "1"})
+    try:
+        # the migration holds items (ADD COLUMN) and waits for owners ...
+        wait_for(lambda: db.sql("SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'owners'::regclass"),
+                 "the migration to wait for owners")
+        # ... and we now want items: a deadlock, which the migration's backend reports (40P01)
+        other.execute("SELECT count(*) FROM items").fetchone()
+        other.commit()
+        out, err = proc.communicate(timeout=120)
+    finally:
+        other.close()
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "deadlock: revision z7: deadlock detected; retry 1/5" in err
+    assert json.loads(out)["retries"] == 1
+    assert version(db) == ["z7"]
