@@ -172,3 +172,33 @@ def test_halfvec_column_loads_through_the_halfvec_dumper(apex, db, tmp_path):
     r = apex("load", "half", _npy(tmp_path, data))
     assert r.exit_code == 0, r
     assert db.sql("SELECT id, embedding::text FROM half ORDER BY id") == [(0, "[0.5,1,-2,4]"), (1, "[1,2,3,4]")]
+
+
+def test_ctrl_c_rolls_the_load_back(db, tmp_path):
+    """SIGINT while the COPY runs (held up by a lock, so the moment is certain): exit 130, no rows."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from conftest import apexdb_executable
+
+    table(db)
+    path = _npy(tmp_path, vectors(n=20_000))
+    blocker = db.connect()
+    blocker.execute("BEGIN")
+    blocker.execute("LOCK TABLE items IN SHARE MODE")  # COPY needs ROW EXCLUSIVE: it waits
+    proc = subprocess.Popen([*apexdb_executable(), "load", "items", str(path)], env={**os.environ, "APEXDB_DSN": db.dsn},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not db.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%%' AND wait_event_type = 'Lock'"):
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    blocker.execute("ROLLBACK")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "load interrupted: the COPY was cancelled; nothing was written" in err and "Traceback" not in err
+    assert db.scalar("SELECT count(*) FROM items") == 0
+    blocker.close()

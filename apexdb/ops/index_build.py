@@ -1,9 +1,10 @@
 """Building a planned index: settings for this build only, progress, notices, and nothing
 left half-made.
 
-CREATE INDEX CONCURRENTLY cannot run inside a transaction, so its settings are session
-``SET``s on a connection of its own, reset as soon as the build ends; a plain build runs in
-a transaction with ``SET LOCAL``. A cancelled (Ctrl-C) or failed concurrent build leaves an
+CREATE INDEX CONCURRENTLY cannot run inside a transaction, so its settings are startup
+options of a connection of its own, closed when the build ends (session ``SET``s, reset
+right after, only behind a pooler that refuses options); a plain build runs in a
+transaction with ``SET LOCAL``. A cancelled (Ctrl-C) or failed concurrent build leaves an
 INVALID index behind: it is dropped before the error is reported. Replacing a valid index
 builds the new one under a temporary name first and swaps names, so queries keep an index.
 """

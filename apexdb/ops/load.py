@@ -14,7 +14,7 @@ from typing import Callable
 from apexdb.config import load_config
 from apexdb.db.connection import read_only, register_vector_types, set_local
 from apexdb.db.queries import fetch_one
-from apexdb.errors import BadInput, DatabaseError
+from apexdb.errors import BadInput, DatabaseError, Interrupted
 from apexdb.ops import vector_catalog as vc
 from apexdb.ops.load_readers import Source, open_source
 
@@ -170,6 +170,8 @@ def load(conn, plan: LoadPlan, *, on_progress: Callable[[int, float], None] | No
         kept = _kept(req, committed)
         raise DatabaseError(f"load into {req.table} failed: {primary}{kept}", sqlstate=exc.sqlstate,
                             hint=exc.diag.message_detail if exc.diag else None) from None
+    except KeyboardInterrupt:
+        raise Interrupted(f"load interrupted: the COPY was cancelled{_kept(req, committed)}") from None
     except BadInput as exc:
         kept = _kept(req, committed)
         raise BadInput(exc.message + kept, hint=exc.hint) from None
