@@ -51,7 +51,10 @@ class ApexGroup(TyperGroup):
                               standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
         except typer.Exit as exc:
-            code = exc.exit_code
+            if isinstance(exc.__cause__, KeyboardInterrupt):  # Typer turns Ctrl-C into a silent Exit(130)
+                code = report(exc.__cause__, CURRENT.get("renderer"))
+            else:
+                code = exc.exit_code
         except typer.Abort:
             code = report(KeyboardInterrupt(), CURRENT.get("renderer"))
         except Exception as exc:  # click usage errors and everything apexdb raises
