@@ -137,3 +137,38 @@ def test_condition_reading_never_raises():
         expression_columns(text)
 
     check()
+
+
+def test_ctrl_c_cancels_the_statement_and_keeps_nothing(small):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from conftest import apexdb_executable
+
+    proc = subprocess.Popen([*apexdb_executable(), "explain", "--analyze",
+                             "WITH d AS (DELETE FROM small RETURNING id) SELECT pg_sleep(60), count(*) FROM d"],
+                            env={**os.environ, "APEXDB_DSN": small.dsn}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        query = "SELECT pid FROM pg_stat_activity WHERE query LIKE 'EXPLAIN (FORMAT JSON, ANALYZE%%' AND state = 'active'"
+        for _ in range(200):
+            if small.sql(query):
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the statement never started")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, (out, err)
+    assert "interrupted" in err and "Traceback" not in err
+    for _ in range(100):  # the server-side statement is gone, not left running
+        if not small.sql(query):
+            break
+        time.sleep(0.05)
+    assert not small.sql(query)
+    assert small.scalar("SELECT count(*) FROM small") == 100

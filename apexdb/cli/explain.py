@@ -35,7 +35,7 @@ def explain(
     dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table",
 ) -> None:
     """EXPLAIN one statement (rolled back, with a timeout) and say what to fix."""
-    from apexdb.errors import BadInput, FindingsReached
+    from apexdb.errors import BadInput, FindingsReached, Interrupted
     from apexdb.ops.explain import ExplainOptions, explain as run
     from apexdb.ops.explain.statement import read_sql
 
@@ -45,7 +45,11 @@ def explain(
         text = read_sql(sql, file)
         options = ExplainOptions(analyze=analyze, buffers=buffers, settings=settings, verbose=verbose,
                                  params=list(param or []), timeout_s=timeout)
-        report = run(s.connect(), text, options)
+        try:
+            report = run(s.connect(), text, options)
+        except KeyboardInterrupt:  # psycopg has already cancelled the statement on the server
+            raise Interrupted("interrupted: the statement was cancelled on the server and its transaction "
+                              "rolled back; nothing it did was kept") from None
         _render(s.out, report)
         if fail_on is not None:
             worst = [f for f in report.findings if SEVERITIES.index(f.severity) >= SEVERITIES.index(fail_on)]
