@@ -71,13 +71,18 @@ def table_stats(conn, oids: list[int]) -> dict[int, dict[str, Any]]:
 
 
 def _measurer(oid: int):
-    keys = ("dead_tuples", "live_tuples", "estimated_rows", "pages", "table_bytes", "total_bytes", "xid_age",
+    keys = ("dead_tuples", "live_tuples", "estimated_rows", "pages", "xid_age",
             "modified_since_analyze", "last_vacuum", "last_autovacuum", "last_analyze", "last_autoanalyze",
             "last_any_vacuum", "last_any_analyze")
 
     def measure(conn) -> dict[str, Any]:
         row = table_stats(conn, [oid]).get(oid) or {}
-        return {k: row.get(k) for k in keys}
+        figures = {k: row.get(k) for k in keys}
+        # sizes lock the table: measured under a short lock_timeout, else pg_class's estimate
+        size = table_sizes(conn, [oid]).get(oid, {})
+        figures["table_bytes"], figures["index_bytes"] = size.get("table_bytes"), size.get("index_bytes")
+        figures["size_exact"] = size.get("exact")
+        return figures
 
     return measure
 
