@@ -106,6 +106,7 @@ def test_plain_build_on_a_large_table_needs_confirmation(apex, db):
     (["items", "embedding", "--lists", "10"], "--lists applies to ivfflat"),
     (["items", "embedding", "--name", "items_pkey"], "already exists"),
     (["items", "embedding", "--name", "items"], "is not an index"),
+    (["items", "embedding", "--name", "other_pkey", "--replace"], "already exists as an index on other"),
     (["items", "embedding", "--where", "nosuch > 1"], "--where does not apply"),
     (["items", "embedding", "--where", "true; DROP TABLE items"], "one boolean expression"),
     (["items", "embedding", "--memory", "lots"], "--memory must be a size"),
@@ -113,6 +114,7 @@ def test_plain_build_on_a_large_table_needs_confirmation(apex, db):
 ])
 def test_bad_input_is_refused_before_anything_is_built(apex, db, args, message):
     make_table(db, rows=50)
+    db.sql("CREATE TABLE other (id int PRIMARY KEY)")
     r = apex("index", "create", *args)
     assert r.exit_code == 2, r
     assert message in r.stderr

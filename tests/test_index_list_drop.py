@@ -10,7 +10,11 @@ def test_list_shows_every_index_with_its_shape_and_use(apex, db):
     db.sql("CREATE INDEX items_ivf ON items USING ivfflat (embedding vector_l2_ops) WITH (lists = 3)")
     db.sql("CREATE INDEX items_hnsw ON items USING hnsw (embedding vector_ip_ops) WITH (m = 12)")
     db.sql("ANALYZE items")
-    db.sql("SET enable_seqscan = off; SELECT * FROM items WHERE note = 'row 1'")
+    with db.connect() as conn:  # use items_note once, and flush the statistics now
+        conn.execute("SET enable_seqscan = off")
+        conn.execute("SELECT * FROM items WHERE note = 'row 1'").fetchall()
+        conn.execute("SELECT pg_stat_force_next_flush()")
+        conn.execute("SELECT 1")
     r = apex("index", "list", "--format", "json")
     assert r.exit_code == 0, r
     by_name = {i["name"]: i for i in r.json}
@@ -23,6 +27,8 @@ def test_list_shows_every_index_with_its_shape_and_use(apex, db):
     assert (hnsw["method"], hnsw["metric"], hnsw["m"], hnsw["ef_construction"]) == ("hnsw", "ip", 12, 64)
     assert all(i["table_rows"] == 500 and i["valid"] and i["ready"] for i in r.json)
     assert hnsw["bytes_per_row"] > 0 and hnsw["table"] == "items"
+    assert by_name["items_note"]["scans"] == 1 and hnsw["scans"] == 0
+    assert by_name["items_note"]["last_scan"] is not None
     assert "stats_reset" in hnsw and "last_scan" in hnsw
 
     only_vector = apex("index", "list", "items", "--vector", "--format", "json").json

@@ -191,6 +191,8 @@ def _check_name(conn, plan: IndexPlan) -> None:
     where = f"{plan.table.schema}.{plan.name}"
     if taken["kind"] not in ("i", "I"):
         raise BadInput(f"{where} already exists and is not an index; choose another --name")
+    if taken["table_oid"] != plan.table.oid:
+        raise BadInput(f"{where} already exists as an index on {taken['table']}; choose another --name")
     plan.existing = taken
     if not taken["valid"]:
         message = (f"index {where} exists but is INVALID (left by an earlier failed or interrupted build): "
