@@ -165,3 +165,12 @@ def test_settings_recommendations(apex, db):
     assert r.json["ram_source"] == "os" and r.json["ram_bytes"] > 0
     r = apex("stats", "settings", "--ram", "lots")
     assert r.exit_code == 2 and "cannot read 'lots' as a size" in r.stderr
+
+
+@pytest.mark.parametrize("command", ["tables", "indexes", "cache", "activity", "settings"])
+def test_every_stats_command_on_each_server_version(any_db, command):
+    run_workload(any_db, 1)
+    r = cli(any_db, "stats", command, "--format", "json")
+    assert r.exit_code == 0, r
+    r = cli(any_db, "stats", command)
+    assert r.exit_code == 0 and "Traceback" not in r.stderr, r
