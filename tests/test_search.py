@@ -279,3 +279,16 @@ def test_probes_equal_to_lists_is_pointed_out(apex, db):
         assert "ivfflat.probes (4) is not below lists (4)" in r.json["explain"]["reason"]
     r = apex("search", "items", "--like", "1", "--probes", "2", "--ef-search", "50", "--format", "json")
     assert r.exit_code == 0 and "--ef-search only affects HNSW" in r.stderr
+
+
+def test_rows_without_a_vector_are_never_neighbours(apex, db):
+    vectors = clustered(1500)
+    load_items(db, vectors)
+    db.sql("UPDATE items SET embedding = NULL WHERE id > 1495")
+    r = apex("search", "items", "--like", "1", "--k", "20", "--exact", "--where", "id > 1480", "--format", "json")
+    assert r.exit_code == 0, r
+    assert sorted(ids(r)) == list(range(1481, 1496))  # 15 rows have a vector; the 4 NULL ones are left out
+    r = apex("search", "items", "--like", "1496")
+    assert r.exit_code == 2 and "is NULL" in r.stderr
+    r = apex("tune", "items", "--queries", "20", "--target-recall", "0.5", "--format", "json")
+    assert r.exit_code == 0, r

@@ -105,3 +105,10 @@ def test_where_that_tries_to_write_fails_and_changes_nothing(apex, items, db):
 
 def test_compare_and_exact_together(apex, items):
     assert_bad(apex("search", "items", "--like", "1", "--exact", "--compare"), "not both")
+
+
+def test_where_is_bounded_by_the_statement_timeout(apex, items):
+    r = apex("search", "items", "--like", "1", "--where", "pg_sleep(1) IS NOT NULL",
+             env={"APEXDB_STATEMENT_TIMEOUT": "200ms"})
+    assert r.exit_code == 4, r
+    assert "statement timeout" in r.stderr and "57014" in r.stderr

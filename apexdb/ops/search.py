@@ -104,8 +104,8 @@ def run_search(conn, req: SearchRequest) -> SearchResult:
         if req.compare:
             exact_rows, _ = run_query(conn, search, settings, exact=True)
             result.exact_rows = _rank(exact_rows, target)
-            found = [(r[ROW_ID], r[DISTANCE]) for r in rows]
-            truth = [(r[ROW_ID], r[DISTANCE]) for r in exact_rows]
+            found = [(r[ROW_ID], r[DISTANCE]) for r in rows if r[DISTANCE] is not None]
+            truth = [(r[ROW_ID], r[DISTANCE]) for r in exact_rows if r[DISTANCE] is not None]
             result.recall = recall(found, truth)
             found_ids = {rid for rid, _ in found}
             result.missed = [rid for rid, _ in truth if rid not in found_ids]
@@ -134,6 +134,7 @@ def run_query(conn, search: SearchSql, settings: dict[str, str], *, exact: bool 
 
 def _rank(rows: list[dict], target: SearchTarget) -> list[dict[str, Any]]:
     out = []
+    rows = [r for r in rows if r[DISTANCE] is not None]  # a NULL vector has no distance (exact scans sort it last)
     for rank, row in enumerate(rows, 1):
         distance = float(row[DISTANCE])
         item: dict[str, Any] = {"rank": rank, "id": row[ROW_ID], "distance": distance}

@@ -64,9 +64,9 @@ def build_count(target: SearchTarget, *, k: int, filters: list[Filter] = (), whe
     from psycopg import sql
 
     conditions, params = _conditions(target, filters, where, exclude)
+    conditions.append(sql.SQL("{} IS NOT NULL").format(sql.Identifier(target.column.column)))  # as the index
     inner = sql.SQL("SELECT 1 FROM {}").format(sql.Identifier(*target.table.ident))
-    if conditions:
-        inner += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions)
+    inner += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions)
     params["k"] = k
     query = sql.SQL("SELECT count(*) FROM ({} LIMIT {}) AS matching").format(inner, sql.Placeholder("k"))
     return SearchSql(query, params, True)

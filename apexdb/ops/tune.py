@@ -142,7 +142,7 @@ def run_tune(conn, req: TuneRequest, progress=None) -> TuneResult:
     _check_index_used(conn, work, {parameter: str(floor)})
     notes: list[str] = []
 
-    bar.update(description="exact answers", completed=0, total=len(queries))
+    bar.update(description="exact answers", completed=0, total=len(queries), detail="index scans off")
     done = exact_answers(conn, work, out_of_time=out_of_time, tick=bar.advance)
     if done < len(queries):
         if done < MIN_QUERIES:
@@ -168,7 +168,7 @@ def run_tune(conn, req: TuneRequest, progress=None) -> TuneResult:
                 trials[key] = Trial(value, settings, family, None, None, None, nan, nan, nan, index_used=False)
                 raise _LeavesIndex(trials[key], verdict.reason)
             bar.update(description=f"{parameter.split('.')[1]} {value}" + (f" ({family})" if extra else ""),
-                       completed=0, total=len(work.queries))
+                       completed=0, total=len(work.queries), detail=f"setting {len(trials) + 1}")
             m = measure(conn, work, _as_measured(settings, work), tick=bar.advance)
             trials[key] = Trial(value, settings, family, m.recall_over(fit),
                                 m.recall_lower_bound(fit, CONFIDENCE_Z), m.recall_over(heldout),

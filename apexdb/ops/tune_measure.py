@@ -154,4 +154,4 @@ def _answer(conn, statement, vector: str, exclude) -> tuple[list[tuple[Any, floa
         elapsed = (time.perf_counter() - started) * 1000
         names = [d.name for d in cur.description]
     rid, dist = names.index(ROW_ID), names.index(DISTANCE)
-    return [(r[rid], float(r[dist])) for r in rows], elapsed
+    return [(r[rid], float(r[dist])) for r in rows if r[dist] is not None], elapsed  # NULL vectors: no distance
