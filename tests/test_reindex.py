@@ -204,3 +204,35 @@ def test_ctrl_c_during_concurrent_reindex_leaves_no_ccnew(db):
     assert leftovers(db) == []
     assert index_state(db, "events_k")[0][0] is True
     assert "interrupted" in err and "Traceback" not in err
+
+
+def test_invalid_leaves_an_index_being_built_right_now_alone(apex, db):
+    import threading
+    import time
+
+    bloated_index(db)
+    with db.connect() as writer:
+        writer.execute("BEGIN")
+        writer.execute("INSERT INTO events VALUES (-1, -1, 'w')")
+        errors = []
+
+        def build():
+            try:
+                db.sql("CREATE INDEX CONCURRENTLY events_note ON events (note)")  # waits for the writer
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                errors.append(exc)
+
+        builder = threading.Thread(target=build)
+        builder.start()
+        deadline = time.monotonic() + 30
+        while not db.scalar("SELECT count(*) FROM pg_stat_progress_create_index WHERE datname = %s", [db.name]):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert index_state(db, "events_note")[0][0] is False  # invalid while it is built
+        r = apex("reindex", "--invalid", "--yes", "--format", "json")
+        writer.execute("COMMIT")
+    builder.join(timeout=30)
+    assert r.exit_code == 0, r
+    assert r.json["steps"] == []
+    assert not errors
+    assert index_state(db, "events_note")[0][0] is True
