@@ -194,6 +194,17 @@ def test_bad_tune_input(apex, weak, args, words):
     assert words in r.stderr and "Traceback" not in r.stderr
 
 
+def test_too_few_or_malformed_query_vectors(apex, weak, tmp_path):
+    few = tmp_path / "few.json"
+    few.write_text(json.dumps([weak[1][i].tolist() for i in range(3)]))
+    r = apex("tune", "items", "--queries-file", str(few))
+    assert r.exit_code == 2 and "at least 10 query vectors" in r.stderr and "holds 3" in r.stderr
+    wrong = tmp_path / "wrong.npy"
+    np.save(wrong, np.zeros((20, 5), dtype=np.float32))
+    r = apex("tune", "items", "--queries-file", str(wrong))
+    assert r.exit_code == 2 and "5 dimensions" in r.stderr
+
+
 def test_tune_without_an_index_explains_how_to_create_one(apex, db):
     vectors, _ = data(n=200)
     load_items(db, vectors, index=None)

@@ -138,6 +138,11 @@ def run_tune(conn, req: TuneRequest, progress=None) -> TuneResult:
     filters = parse_filters(req.filters, target.columns)
     queries = (file_queries(req.queries_file, target) if req.queries_file is not None
                else sample_queries(conn, target, req.queries, req.seed))
+    if len(queries) < MIN_QUERIES:
+        where = (f"{req.queries_file} holds" if req.queries_file is not None
+                 else f"{col} has")
+        raise BadInput(f"tuning needs at least {MIN_QUERIES} query vectors (half to choose on, half to check); "
+                       f"{where} {len(queries)}")
     work = Workload(target, req.k, filters, queries)
     _check_index_used(conn, work, {parameter: str(floor)})
     notes: list[str] = []
