@@ -33,6 +33,11 @@ __all__ = ["create_index_concurrently", "drop_index_concurrently", "add_not_null
            "contract_column_change", "undo_expand_column_change", "undo_contract_column_change"]
 
 
+def _lint_note(rules: str, reason: str) -> str:
+    """An ``apexdb migrate lint`` ignore for the statement it precedes: the helper knows why it is safe."""
+    return f"-- apexdb: ignore {rules} {reason}\n"
+
+
 def _offline() -> bool:
     return op.get_context().as_sql
 
@@ -113,12 +118,16 @@ def add_not_null(table: str, column: str, *, schema: str | None = None, constrai
     """
     name = constraint or f"{table}_{column}_not_null"[:63]
     t, c, k = _table(table, schema), _q(column), _q(name)
+    own = "the CHECK is this helper's own temporary one"
     with op.get_context().autocommit_block():
-        op.execute(f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {k}")
+        op.execute(_lint_note("ban-drop-constraint", f"{own}, left by an interrupted run")
+                   + f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {k}")
         op.execute(f"ALTER TABLE {t} ADD CONSTRAINT {k} CHECK ({c} IS NOT NULL) NOT VALID")
         op.execute(f"ALTER TABLE {t} VALIDATE CONSTRAINT {k}")
-        op.execute(f"ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL")
-        op.execute(f"ALTER TABLE {t} DROP CONSTRAINT {k}")
+        op.execute(_lint_note("prefer-robust-stmts", "SET NOT NULL on a NOT NULL column is a no-op: rerunnable")
+                   + f"ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL")
+        op.execute(_lint_note("ban-drop-constraint", f"{own}; SET NOT NULL now holds")
+                   + f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {k}")
 
 
 def drop_not_null(table: str, column: str, *, schema: str | None = None) -> None:
@@ -138,7 +147,8 @@ def add_foreign_key_not_valid(name: str, table: str, columns: Sequence[str], ref
     remote = ", ".join(_q(c) for c in referent_columns)
     action = f" ON DELETE {ondelete.upper()}" if ondelete else ""
     with op.get_context().autocommit_block():
-        op.execute(f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {k}")
+        op.execute(_lint_note("ban-drop-constraint", "only a half-added key of this name, from an interrupted run")
+                   + f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {k}")
         op.execute(f"ALTER TABLE {t} ADD CONSTRAINT {k} FOREIGN KEY ({local}) "
                    f"REFERENCES {_table(referent, referent_schema)} ({remote}){action} NOT VALID")
         op.execute(f"ALTER TABLE {t} VALIDATE CONSTRAINT {k}")
@@ -228,10 +238,13 @@ def contract_column_change(table: str, column: str, *, new_column: str | None = 
     Catalog-only statements: one brief exclusive lock, bounded by lock_timeout.
     """
     t = _table(table, schema)
+    phase = "the contract phase: by now nothing reads the old column (expand/contract)"
     op.execute(f"DROP TRIGGER IF EXISTS {_q(_sync_function(table, column))} ON {t}")
-    op.execute(f"DROP FUNCTION IF EXISTS {_table(_sync_function(table, column), schema)}()")
-    op.execute(f"ALTER TABLE {t} DROP COLUMN {_q(column)}")
-    op.execute(f"ALTER TABLE {t} RENAME COLUMN {_q(new_column or column + '_new')} TO {_q(column)}")
+    op.execute(_lint_note("ban-drop-function", "the expand phase's own sync function")
+               + f"DROP FUNCTION IF EXISTS {_table(_sync_function(table, column), schema)}()")
+    op.execute(_lint_note("ban-drop-column", phase) + f"ALTER TABLE {t} DROP COLUMN {_q(column)}")
+    op.execute(_lint_note("renaming-column", phase)
+               + f"ALTER TABLE {t} RENAME COLUMN {_q(new_column or column + '_new')} TO {_q(column)}")
 
 
 def undo_contract_column_change(table: str, column: str, old_type: sa.types.TypeEngine, *,

@@ -77,6 +77,7 @@ def test_offline_sql_of_the_helpers(apex):
     sql = r.stdout
     assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_items_owner_id ON items (owner_id)" in sql
     assert "ADD CONSTRAINT items_name_not_null CHECK (name IS NOT NULL) NOT VALID" in sql
+    assert "-- apexdb: ignore ban-drop-constraint" in sql  # the helpers say why their own DROPs are safe
     assert "VALIDATE CONSTRAINT fk_items_owner" in sql
     assert "apexdb backfill in batches of 300 by id" in sql
     assert "CREATE TRIGGER items_price_expand_sync" in sql
@@ -134,3 +135,11 @@ def test_an_installed_apexdb_migrates_from_its_packaged_copy(db, tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert version(db) == ["0004"]
+
+
+def test_the_helpers_and_apexdb_own_migrations_lint_clean(apex):
+    """Every statement a helper writes either passes the linter or carries an ignore with its reason."""
+    r = apex("migrate", "lint", "--config", str(PROJECT))
+    assert r.exit_code == 0, r
+    r = apex("migrate", "lint", "--config", str(REPO / "alembic.ini"))
+    assert r.exit_code == 0, r

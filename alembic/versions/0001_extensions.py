@@ -6,7 +6,6 @@ Create Date: 2026-11-24 21:00:00
 
 First, before any table can use the vector type.
 """
-# apexdb: ignore prefer-text-field alembic_version.version_num is Alembic's own VARCHAR(32), made with this revision
 from alembic import op
 
 revision = "0001"

@@ -65,12 +65,22 @@ def load_project(config_path: str | None = None, dsn: str | None = None):
     else:
         config = Config(str(ini))
         _anchor_script_location(config, ini)
+        _placeholder_url(config)
     # Alembic's own chatter ("Generating ... done") must not mix with apexdb's output on stdout.
     config.stdout = io.StringIO()
     config.cmd_opts = argparse.Namespace(quiet=True, x=[])
     config.attributes["apexdb_dsn"] = dsn
     config.attributes["apexdb_ini"] = str(ini) if ini else None
     return config
+
+
+def _placeholder_url(config) -> None:
+    """A project without a real ``sqlalchemy.url`` (none, or alembic's ``driver://`` template) gets a
+    bare ``postgresql://``: enough for offline SQL, and marked so the runner fills in the real one."""
+    url = config.get_main_option("sqlalchemy.url")
+    if not url or url.startswith("driver://"):
+        config.set_main_option("sqlalchemy.url", "postgresql://")
+        config.attributes["apexdb_url_placeholder"] = True
 
 
 def _anchor_script_location(config, ini: Path) -> None:

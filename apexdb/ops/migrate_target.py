@@ -16,7 +16,6 @@ from apexdb.db.connection import Target, mask_dsn, resolve_target
 from apexdb.ops.alembic_project import is_apex_project
 
 _EXPLICIT_ENV = ("APEXDB_DSN", "DATABASE_URL", "APEXDB_TARGET")
-_TEMPLATE_URL = "driver://user:pass@localhost/dbname"
 
 
 def sqlalchemy_url(dsn: str):
@@ -50,7 +49,7 @@ def prepare_target(config, dsn: str | None = None, target_name: str | None = Non
         return target
     explicit = bool(dsn or target_name or any(os.environ.get(v) for v in _EXPLICIT_ENV))
     own_url = config.get_main_option("sqlalchemy.url")
-    if own_url and own_url != _TEMPLATE_URL and not explicit:
+    if own_url and not config.attributes.get("apexdb_url_placeholder") and not explicit:
         target_dsn = libpq_dsn(own_url)
         mask_dsn(target_dsn)  # registers the password for redaction
         target = Target(target_dsn, "sqlalchemy.url in alembic.ini", "alembic.ini")
