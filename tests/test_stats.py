@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 
+import psycopg
 import pytest
 
 from conftest import run_cli
@@ -174,3 +175,23 @@ def test_every_stats_command_on_each_server_version(any_db, command):
     assert r.exit_code == 0, r
     r = cli(any_db, "stats", command)
     assert r.exit_code == 0 and "Traceback" not in r.stderr, r
+
+
+def test_not_preloaded_says_so(tmp_path_factory, pg_server):
+    """A server without pg_stat_statements in shared_preload_libraries (the extension created anyway)."""
+    from apexdb.db.embedded import EmbeddedServer
+
+    home = tmp_path_factory.mktemp("no-preload")
+    server = EmbeddedServer(home, extra_settings={"shared_preload_libraries": "''", "fsync": "off"})
+    server.ensure_running()
+    try:
+        with psycopg.connect(server.dsn(), autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        r = run_cli(["stats", "queries"], env={"APEXDB_DSN": server.dsn()})
+        assert r.exit_code == 4, r
+        assert "pg_stat_statements is not loaded: add it to shared_preload_libraries and restart the server" \
+            in r.stderr
+        r = run_cli(["stats", "tables"], env={"APEXDB_DSN": server.dsn()})
+        assert r.exit_code == 0, r  # the rest of stats does not need it
+    finally:
+        server.stop()

@@ -51,6 +51,9 @@ def queries(
                    Column("max_ms", "max", kind="ms"), Column("share", "share", kind="pct"),
                    Column("rows", kind="int"), Column("hit_ratio", "cache hit", kind="pct"),
                    Column("temp_blks", "temp blocks", kind="int")]
+        if sort == "io":
+            columns.append(Column("io_ms", "io time", kind="ms"))
+            columns.append(Column("shared_blks_read", "blocks read", kind="int"))
         if all_users:
             columns.insert(1, Column("role"))
         rows = [{**r, "query": " ".join((r["query"] or "").split())} if format != "json" else r
