@@ -213,7 +213,7 @@ def run_tune(conn, req: TuneRequest, progress=None) -> TuneResult:
         notes.append(_no_recommendation(trials, req, parameter, method, bool(filters)))
     elif recommended.heldout_recall is not None and recommended.heldout_recall < req.target_recall:
         notes.append(f"on the held-out queries the recommended setting reached {recommended.heldout_recall:.3f}, "
-                     f"just under the target: allow for that, or rerun with more --queries")
+                     f"under the target: allow for that, or rerun with more --queries")
     families = list(dict.fromkeys(t.family for t in trials.values()))  # in the order they were swept
     ordered = sorted(trials.values(), key=lambda t: (families.index(t.family), t.value))
     return TuneResult(target.table.display, target.column.column, index.name, method, parameter, req.k,
