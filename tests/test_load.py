@@ -202,3 +202,12 @@ def test_ctrl_c_rolls_the_load_back(db, tmp_path):
     assert "load interrupted: the COPY was cancelled; nothing was written" in err and "Traceback" not in err
     assert db.scalar("SELECT count(*) FROM items") == 0
     blocker.close()
+
+
+def test_loading_into_a_table_with_a_vector_index_says_build_after(apex, db, tmp_path):
+    table(db)
+    db.sql("CREATE INDEX items_ann ON items USING hnsw (embedding vector_l2_ops)")
+    r = apex("load", "items", _npy(tmp_path, vectors(n=1500)))
+    assert r.exit_code == 0, r
+    assert "1 vector index(es) on public.items (items_ann) are updated row by row" in r.stderr
+    assert db.scalar("SELECT count(*) FROM items") == 1500

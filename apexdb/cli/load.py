@@ -39,6 +39,8 @@ def load(
         plan = plan_load(conn, req)
         if truncate and plan.table is not None:
             s.confirm(f"Empty {plan.table.display} before loading?", yes, what=f"truncating {plan.table.display}")
+        for note in plan.notes:
+            s.out.note(note)
         total = plan.source.rows
         with s.out.progress(f"loading {plan.source.path.name}", total=total) as bar:
             def on_progress(done: int, seconds: float) -> None:

@@ -8,7 +8,7 @@ anywhere leaves the table as it was. ``batch_commit`` commits every N rows inste
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from apexdb.config import load_config
@@ -56,6 +56,7 @@ class LoadPlan:
     table: vc.TableRef | None  # None: --create makes it
     columns: list[tuple[str, str]]  # (column, type name for set_types), in COPY order
     vector_type: str
+    notes: list[str] = field(default_factory=list)
 
 
 def plan_load(conn, req: LoadRequest) -> LoadPlan:
@@ -79,11 +80,17 @@ def plan_load(conn, req: LoadRequest) -> LoadPlan:
         if column.dims is not None and column.dims != source.dims:
             raise BadInput(f"{source.path.name} has {source.dims}-dimensional vectors but "
                            f"{table.display}.{column.column} is {column.type}({column.dims})")
+        ann = [i.name for i in vc.indexes_on_column(conn, column)]
+        notes = []
+        if ann and (source.rows or 0) >= 1000:
+            notes.append(f"{len(ann)} vector index(es) on {table.display} ({', '.join(ann)}) are updated row by row "
+                         f"during the load; for big loads it is much faster to drop them and build after "
+                         f"(apexdb index create)")
         columns = [(req.id_column, _column_type(conn, table, req.id_column))]
         for key in source.extra_keys:
             columns.append((key, _column_type(conn, table, key)))
     columns.append((req.column, column.type))
-    return LoadPlan(req, source, table, columns, column.type)
+    return LoadPlan(req, source, table, columns, column.type, notes)
 
 
 def _column_type(conn, table: vc.TableRef, name: str) -> str:
