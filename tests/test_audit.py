@@ -210,3 +210,27 @@ def test_an_index_being_built_now_is_not_reported_invalid(apex, db):
     assert r.exit_code == 0, r
     assert findings(r) == set()  # INVALID, but a build of it is running: not a finding
     assert db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 't_x'::regclass") is True
+
+
+def test_an_unused_index_that_alone_backs_a_foreign_key_is_kept(apex, db):
+    run(db, """
+        CREATE TABLE parent (id int PRIMARY KEY);
+        CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent, note text);
+        CREATE INDEX child_parent_idx ON child (parent_id);
+        CREATE INDEX child_parent_note_idx ON child (parent_id, note);
+    """)
+    # both are unused; (parent_id) is redundant with (parent_id, note), which then alone backs the key
+    r = apex("audit", "indexes", "--unused-min-bytes", "0", "--stats-min-age", "0", "--format", "json")
+    assert findings(r) == {("redundant_index", "public.child_parent_idx")}, r
+
+
+def test_a_partial_not_null_index_backs_a_foreign_key(apex, db):
+    run(db, """
+        CREATE TABLE parent (id int PRIMARY KEY);
+        CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent);
+        CREATE INDEX child_parent_nn ON child (parent_id) WHERE parent_id IS NOT NULL;
+        CREATE TABLE other (id int PRIMARY KEY, parent_id int REFERENCES parent);
+        CREATE INDEX other_parent_partial ON other (parent_id) WHERE parent_id > 10;
+    """)
+    r = apex("audit", "indexes", "--only", "fk_without_index", "--format", "json")
+    assert findings(r) == {("fk_without_index", "public.other.other_parent_id_fkey")}, r

@@ -1,4 +1,4 @@
--- Foreign keys whose columns do not lead any valid, non-partial index on the referencing table
+-- Foreign keys whose columns do not lead any valid index (non-partial, or WHERE col IS NOT NULL) of their table
 SELECT con.oid::bigint AS constraint_oid,
        con.conname AS constraint_name,
        n.nspname AS schema,
@@ -23,7 +23,11 @@ WHERE con.contype = 'f'
       SELECT 1 FROM pg_index i
       WHERE i.indrelid = con.conrelid
         AND i.indisvalid
-        AND i.indpred IS NULL
+        -- a partial index WHERE col IS NOT NULL (what a mostly-NULL fix builds) serves the key's lookups too
+        AND (i.indpred IS NULL
+             OR (cardinality(con.conkey) = 1
+                 AND pg_get_expr(i.indpred, i.indrelid, true) = format('%I IS NOT NULL',
+                     (SELECT attname FROM pg_attribute WHERE attrelid = con.conrelid AND attnum = con.conkey[1]))))
         AND (string_to_array(i.indkey::text, ' ')::int2[])[1:cardinality(con.conkey)] @> con.conkey
         AND (string_to_array(i.indkey::text, ' ')::int2[])[1:cardinality(con.conkey)] <@ con.conkey)
 ORDER BY n.nspname, c.relname, con.conname

@@ -162,6 +162,7 @@ def check_unused(ctx: AuditContext) -> None:
         not ix["is_valid"] or ix["index_oid"] in flagged(ctx) or ix["is_unique"] or ix["constraint_name"]
         or ix["index_kind"] == "I" or ix["is_partition"] or ix["scans"] is None or ix["scans"] > 0
         or ix["size_bytes"] is None or ix["size_bytes"] < t.unused_index_min_bytes)]
+    unused = [ix for ix in unused if not _sole_fk_support(ctx, ix)]
     load_definitions(ctx, unused)
     for ix in unused:
         last = ix.get("last_idx_scan")
@@ -173,6 +174,30 @@ def check_unused(ctx: AuditContext) -> None:
         detail += "; replicas keep their own scan counts: check them before dropping"
         ctx.add(_finding("unused_index", "info" if young else "warning", ix, detail, [drop_statement(ix)],
                          ["to recreate: " + concurrent_definition(ix["definition"])]))
+
+
+def _supports(ix: dict[str, Any], fk: dict[str, Any]) -> bool:
+    """Whether ``ix`` serves lookups on the foreign key (its columns lead it, in any order;
+    no predicate, or just ``col IS NOT NULL``), as audit_fk_without_index judges it."""
+    columns = fk["columns"]
+    lead = ix["attnums"][:len(columns)]
+    return (ix["is_valid"] and ix["predicate"] in (None, fk["not_null_predicate"])
+            and sorted(lead) == sorted(columns))
+
+
+def _sole_fk_support(ctx: AuditContext, ix: dict[str, Any]) -> bool:
+    """An unused index that is the only one behind a foreign key stays: dropping it would make
+    every delete on the referenced table scan this one (and the next audit report the key)."""
+    fks = ctx.cached("fk_columns", lambda: fetch(ctx.conn, "audit_fk_columns"))
+    for fk in fks:
+        if fk["table_oid"] != ix["table_oid"] or not _supports(ix, fk):
+            continue
+        others = [o for o in index_catalog(ctx) if o["table_oid"] == ix["table_oid"]  # and not being dropped
+                  and o["index_oid"] != ix["index_oid"] and o["index_oid"] not in flagged(ctx)
+                  and _supports(o, fk)]
+        if not others:
+            return True
+    return False
 
 
 def check_fk_without_index(ctx: AuditContext) -> None:
