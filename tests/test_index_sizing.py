@@ -79,3 +79,13 @@ def test_small_graph_keeps_the_server_setting(db):
         sizing = size_build(conn, plan)
         assert sizing.maintenance_work_mem_bytes == sizing.current_memory_bytes
         assert "kept" in sizing.reasons[0] and "which fits" in sizing.reasons[0]
+
+
+def test_small_dev_shm_makes_a_parallel_hnsw_build_serial(big_plan, monkeypatch):
+    conn, plan = big_plan
+    monkeypatch.setattr(index_sizing, "host_facts", lambda c: HostFacts(4096 * MB, 4, "local"))
+    monkeypatch.setattr(index_sizing, "_local_shm_free", lambda facts, dsm: 64 * MB)
+    sizing = size_build(conn, plan)
+    assert sizing.maintenance_work_mem_bytes == 2048 * MB and sizing.workers == 0
+    assert "/dev/shm, which has only 64.0 MB free" in sizing.reasons[-1]
+    assert size_build(conn, plan, workers=2).workers == 2  # an explicit --workers is obeyed

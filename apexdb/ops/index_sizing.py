@@ -183,5 +183,24 @@ def size_build(conn, plan, *, memory: str | None = None, workers: int | None = N
         chosen_workers = current_workers
         reasons.append(f"max_parallel_maintenance_workers {current_workers} kept: the server's cores are not visible "
                        f"to this role (pass --workers)")
+    shm = _local_shm_free(facts, res["dynamic_shared_memory_type"])
+    if (workers is None and chosen_workers > 0 and plan.method == "hnsw" and shm is not None
+            and chosen > 0.9 * shm):
+        # a parallel HNSW build keeps its graph in dynamic shared memory (/dev/shm): too small a
+        # /dev/shm (Docker's default is 64MB) fails the build with "could not resize shared memory"
+        chosen_workers = 0
+        reasons.append(f"max_parallel_maintenance_workers 0 after all: a parallel build keeps the graph in "
+                       f"/dev/shm, which has only {hb(shm)} free; building serially with the full memory")
     return BuildSettings(chosen, chosen_workers, estimate, current, current_workers, spare, facts.cores, reasons,
                          int(res["max_parallel_workers"]))
+
+
+def _local_shm_free(facts: HostFacts, dsm_type: str) -> int | None:
+    """Free bytes of /dev/shm when the server is on this machine and uses POSIX shared memory."""
+    if facts.source != "local" or dsm_type != "posix":
+        return None
+    try:
+        st = os.statvfs("/dev/shm")
+    except OSError:
+        return None
+    return st.f_bavail * st.f_frsize
