@@ -188,13 +188,18 @@ def _supports(ix: dict[str, Any], fk: dict[str, Any]) -> bool:
 def _sole_fk_support(ctx: AuditContext, ix: dict[str, Any]) -> bool:
     """An unused index that is the only one behind a foreign key stays: dropping it would make
     every delete on the referenced table scan this one (and the next audit report the key)."""
-    fks = ctx.cached("fk_columns", lambda: fetch(ctx.conn, "audit_fk_columns"))
-    for fk in fks:
-        if fk["table_oid"] != ix["table_oid"] or not _supports(ix, fk):
+    def by_table(rows):
+        grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            grouped[row["table_oid"]].append(row)
+        return grouped
+    fks = ctx.cached("fk_columns", lambda: by_table(fetch(ctx.conn, "audit_fk_columns")))
+    siblings = ctx.cached("indexes_by_table", lambda: by_table(index_catalog(ctx)))
+    for fk in fks.get(ix["table_oid"], ()):
+        if not _supports(ix, fk):
             continue
-        others = [o for o in index_catalog(ctx) if o["table_oid"] == ix["table_oid"]  # and not being dropped
-                  and o["index_oid"] != ix["index_oid"] and o["index_oid"] not in flagged(ctx)
-                  and _supports(o, fk)]
+        others = [o for o in siblings[ix["table_oid"]]  # other indexes of the table, not being dropped
+                  if o["index_oid"] != ix["index_oid"] and o["index_oid"] not in flagged(ctx) and _supports(o, fk)]
         if not others:
             return True
     return False
