@@ -199,3 +199,17 @@ def test_planning_and_jit_time_dominating():
     # quick plans: nothing to say
     document = {"Plan": node, "Planning Time": 0.3, "Execution Time": 0.1}
     assert collect_findings(_synthetic_run(document)) == []
+
+
+def test_planning_dominates_over_many_partitions(apex, db):
+    db.sql("CREATE TABLE parted (id int, k int, v text) PARTITION BY LIST (k)")
+    with db.connect() as conn, conn.transaction():
+        for i in range(300):
+            conn.execute(f"CREATE TABLE parted_{i} PARTITION OF parted FOR VALUES IN ({i})")
+            conn.execute(f"CREATE INDEX ON parted_{i} (id)")
+    found, plan = findings(apex, "SELECT * FROM parted WHERE id = 5", "--analyze")
+    assert plan["Planning Time"] > plan["Execution Time"]
+    [f] = [f for f in found if f["message"].startswith("planning took")]
+    assert f["node"] == "query" and "prunes them" in f["fix"]
+    # the estimate finding over 300 partitions names a few tables, not all of them
+    assert all(len(f["fix"]) < 400 for f in found), found

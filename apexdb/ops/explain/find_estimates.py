@@ -40,7 +40,9 @@ def _fix(run, node) -> str:
     table = run.context.table(node) if node.relation else None
     if table is None:
         tables = sorted({t.display for t in (run.context.table(n) for n in node.walk() if n.relation) if t})
-        names = ", ".join(tables) or "the tables below this node"
+        names = ", ".join(tables[:5]) or "the tables below this node"
+        if len(tables) > 5:
+            names += f" (and {len(tables) - 5} more tables below this node)"
         return (f"ANALYZE {names}; if the estimate stays off, raise the statistics target of the join "
                 "columns (ALTER TABLE ... ALTER COLUMN ... SET STATISTICS 1000) and ANALYZE again")
     target = qualified(table.schema, table.name)
