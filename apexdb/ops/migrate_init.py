@@ -16,14 +16,11 @@ class InitResult:
     run: RunResult | None = None
 
 
-def ensure_extensions(conn) -> list[dict]:
+def ensure_extensions(conn, lock_timeout: str = "5s") -> list[dict]:
     """Create pgvector (required) and pg_stat_statements (when preloaded); say what was done."""
-    rows = conn.execute(
-        "SELECT a.name, a.installed_version, a.default_version, "
-        "current_setting('shared_preload_libraries') ~ 'pg_stat_statements' AS preloaded, "
-        "current_setting('server_version') "
-        "FROM pg_available_extensions a WHERE a.name IN ('vector', 'pg_stat_statements')").fetchall()
-    found = {r[0]: r for r in rows}
+    from apexdb.db.queries import fetch
+
+    found = {r["name"]: r for r in fetch(conn, "migrate_extensions")}
     version = conn.execute("SELECT current_setting('server_version')").fetchone()[0]
     if "vector" not in found:
         raise NotEnabled(f"the vector extension (pgvector) is not available on this server (PostgreSQL {version}); "
@@ -35,16 +32,18 @@ def ensure_extensions(conn) -> list[dict]:
         if row is None:
             out.append({"extension": name, "version": None, "action": "not available on this server"})
             continue
-        if row[1]:
-            out.append({"extension": name, "version": row[1], "action": "already installed"})
+        if row["installed_version"]:
+            out.append({"extension": name, "version": row["installed_version"], "action": "already installed"})
             continue
-        if name == "pg_stat_statements" and not row[3]:
+        if name == "pg_stat_statements" and not row["preloaded"]:
             out.append({"extension": name, "version": None,
                         "action": "skipped: not in shared_preload_libraries"})
             continue
+        from psycopg import sql
+
         with conn.transaction():
-            conn.execute("SELECT set_config('lock_timeout', '5s', true)")
-            conn.execute(f"CREATE EXTENSION IF NOT EXISTS {name}")  # name from the fixed list above
+            conn.execute("SELECT set_config('lock_timeout', %s, true)", [lock_timeout])
+            conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(name)))
         installed = conn.execute("SELECT extversion FROM pg_extension WHERE extname = %s", [name]).fetchone()
         out.append({"extension": name, "version": installed[0] if installed else None, "action": "created"})
     return out
@@ -54,10 +53,11 @@ def init(config, *, settings: SafetySettings | None = None, listener: Listener |
          dsn: str | None = None, target_name: str | None = None) -> InitResult:
     from apexdb.db.connection import connect
 
+    settings = settings or SafetySettings.from_config()
     target = prepare_target(config, dsn, target_name)
     conn = connect(target, application_name="apexdb init")
     try:
-        extensions = ensure_extensions(conn)
+        extensions = ensure_extensions(conn, settings.lock_timeout)
     finally:
         conn.close()
     run = migrate(config, "upgrade", "head", settings=settings, listener=listener, dsn=dsn,

@@ -119,7 +119,7 @@ def _check_revision(script, revision: str) -> None:
 
 def _preflight(config, context, heads, upgrading: bool) -> None:
     """Refuse what would fail half-way: unversioned tables, a missing pgvector."""
-    from sqlalchemy import inspect, text
+    from sqlalchemy import inspect
 
     connection = context.connection
     if upgrading and not heads:
@@ -136,10 +136,9 @@ def _preflight(config, context, heads, upgrading: bool) -> None:
                 "nothing was changed",
                 hint="if they match a revision, record it with `apexdb migrate stamp REV`, then migrate")
     if upgrading and is_apex_project(config):
-        row = connection.execute(text(
-            "SELECT (SELECT extversion FROM pg_extension WHERE extname = 'vector'), "
-            "EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector'), "
-            "current_setting('server_version')")).one()
+        from apexdb import sql as registry
+
+        row = connection.exec_driver_sql(registry.get("migrate_vector_available").text).one()
         if row[0] is None and not row[1]:
             raise NotEnabled(f"the vector extension (pgvector) is not available on this server "
                              f"(PostgreSQL {row[2]}); nothing was changed",

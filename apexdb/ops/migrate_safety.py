@@ -156,8 +156,7 @@ def _try_lock(psycopg_conn, key: int) -> bool:
 
 
 def lock_holder(psycopg_conn, key: int) -> int | None:
-    row = psycopg_conn.execute(
-        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = "
-        "(SELECT oid FROM pg_database WHERE datname = current_database()) "
-        "AND ((classid::bigint << 32) | objid::bigint) = %s LIMIT 1", [key]).fetchone()
-    return row[0] if row else None
+    from apexdb.db.queries import fetch_one
+
+    row = fetch_one(psycopg_conn, "migrate_lock_holder", {"key": key})
+    return row["pid"] if row else None
