@@ -294,3 +294,30 @@ def test_table_the_role_may_not_vacuum_is_reported_skipped_not_done(db):
     step = r.json["steps"][0]
     assert step["status"] == "skipped" and "skipping" in step["error"]
     assert dead_tuples(db, "items") > 0
+
+
+def test_connection_killed_mid_vacuum_exits_3_and_runs_nothing_after(db):
+    import json
+    import os
+
+    make_dead_tuples(db, rows=30000, filler=60)
+    make_dead_tuples(db, "later", rows=100)
+    slow_vacuum(db)
+    proc = subprocess.Popen([*apexdb_executable(), "vacuum", "items", "later", "--format", "json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "APEXDB_DSN": db.dsn})
+    try:
+        deadline = time.monotonic() + 60
+        while not db.scalar("SELECT count(*) FROM pg_stat_progress_vacuum WHERE datname = %s", [db.name]):
+            assert time.monotonic() < deadline and proc.poll() is None, "VACUUM never started"
+            time.sleep(0.05)
+        db.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_progress_vacuum WHERE datname = %s", [db.name])
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 3, (out, err)
+    status = {s["object"]: s["status"] for s in json.loads(out)["steps"]}
+    assert status == {"public.items": "failed", "public.later": "not run"}
+    assert "lost the connection" in err and "Traceback" not in err
+    assert dead_tuples(db, "later") > 0

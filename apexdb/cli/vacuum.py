@@ -180,6 +180,13 @@ def _render(s: Session, kind: str, run, plan, verbose: bool) -> None:
                    "set for the session instead: behind a transaction-mode pooler they may not hold")
     summary = run.summary()
     not_done = run.not_done
+    if run.connection_lost:
+        from apexdb.errors import NotConnected
+
+        failed = next((r for r in reversed(run.steps) if r.status == "failed"), None)
+        where = f" during {failed.action} {failed.object}: {failed.error}" if failed else ""
+        raise NotConnected(f"lost the connection to the database{where}; "
+                           f"{summary['done']} of {summary['steps']} step(s) done (see the table)")
     if run.interrupted:
         raise Interrupted(f"interrupted: {summary['done']} of {summary['steps']} step(s) done, "
                           f"{len(not_done)} not done (see the table)")

@@ -59,6 +59,7 @@ class RunResult:
     steps: list[StepResult]
     interrupted: bool = False
     settings: dict[str, Any] = field(default_factory=dict)
+    connection_lost: bool = False  # the server went away: the steps after the failed one were not run
 
     @property
     def not_done(self) -> list[StepResult]:
@@ -66,7 +67,8 @@ class RunResult:
 
     def summary(self) -> dict[str, Any]:
         counts = {status.replace(" ", "_"): sum(1 for s in self.steps if s.status == status) for status in STATUSES}
-        return {"steps": len(self.steps), **counts, "interrupted": self.interrupted}
+        return {"steps": len(self.steps), **counts, "interrupted": self.interrupted,
+                "connection_lost": self.connection_lost}
 
 
 def statement_text(conn, statement) -> str:
@@ -115,7 +117,9 @@ def run_steps(conn, steps: list[Step], settings: MaintenanceSettings, *,
                     _tidy(conn, step, result)
             if on_step is not None:
                 on_step(result)
-            if run.interrupted:
+            if conn.closed or conn.broken:
+                run.connection_lost = True
+            if run.interrupted or run.connection_lost:
                 break
     finally:
         current.clear()
