@@ -76,10 +76,12 @@ def test_exclude_only_thresholds_from_flags_and_config(apex, db, tmp_path, monke
     r = apex("audit", "indexes", "--only", "duplicate_index", "--format", "json")
     assert findings(r) == {("duplicate_index", "public.child_a_copy")}
     cfg = tmp_path / "apexdb.toml"
-    cfg.write_text('[audit]\nexclude = ["fk_without_index"]\nfk_min_rows = 0\nunused_index_min_bytes = "0"\n')
+    cfg.write_text('[audit]\nexclude = ["fk_without_index"]\nfk_min_rows = 0\nunused_index_min_bytes = "0"\n'
+                   'fail_on = "warning"\n')
     monkeypatch.chdir(tmp_path)
     r = apex("audit", "indexes", "--format", "json")
     assert findings(r) == {("duplicate_index", "public.child_a_copy")}, r
+    assert r.exit_code == 1 and r.json["summary"]["fail_on"] == "warning"  # fail_on from the config file
     other = tmp_path / "other.toml"  # a new file: the config file is read once per path and process
     other.write_text("[audit]\nvector_min_rows = 1000\n")
     monkeypatch.setenv("APEXDB_CONFIG", str(other))

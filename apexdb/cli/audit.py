@@ -23,8 +23,9 @@ def audit(
     target: TargetsOpt = None,
     all_targets: Annotated[bool, typer.Option("--all-targets", help="Audit every target in apexdb.toml.")] = False,
     format: FormatOpt = "table",
-    fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 1 when a finding reaches this severity: "
-                                         "info, warning or critical.")] = "critical",
+    fail_on: Annotated[Optional[str], typer.Option(
+        "--fail-on", help="Exit 1 when a finding reaches this severity: info, warning or critical "
+        "(default: [audit] fail_on in apexdb.toml, else critical).", show_default=False)] = None,
     exclude: Annotated[Optional[List[str]], typer.Option("--exclude", help="Skip a check by name (repeatable).",
                                                          show_default=False)] = None,
     only: Annotated[Optional[List[str]], typer.Option("--only", help="Run only these checks (repeatable).",
@@ -60,6 +61,10 @@ def audit(
         kinds = KINDS if kind == "all" else (kind,)
         if kind != "all" and kind not in KINDS:
             raise BadInput(f"unknown audit {kind!r} (choose from {', '.join(KINDS)} or all)")
+        if fail_on is None:
+            from apexdb.config import load_config
+
+            fail_on = str(load_config().section("audit").get("fail_on", "critical"))
         if fail_on not in SEVERITIES:
             raise BadInput(f"--fail-on {fail_on!r}: choose from {', '.join(SEVERITIES)}")
         if names and dsn:
