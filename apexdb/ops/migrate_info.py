@@ -7,7 +7,7 @@ from pathlib import Path
 
 from apexdb.errors import BadInput, DatabaseError
 from apexdb.ops.alembic_project import is_apex_project
-from apexdb.ops.migrate_runner import _check_revision, current_heads
+from apexdb.ops.migrate_runner import check_revision, current_heads
 from apexdb.ops.migrate_target import prepare_target
 
 
@@ -95,7 +95,7 @@ def offline_sql(config, revision_range: str | None = None, *, downgrade: bool = 
     start, end = parse_range(revision_range)
     script = _script(config)
     for rev in (start, end):
-        _check_revision(script, rev)
+        check_revision(script, rev)
     _offline_config(config)
     buffer = io.StringIO()
     config.output_buffer = buffer
@@ -118,7 +118,7 @@ def offline_sql_by_revision(config, revision_range: str | None = None) -> list[d
     start, end = parse_range(revision_range)
     script = _script(config)
     for rev in (start, end):
-        _check_revision(script, rev)
+        check_revision(script, rev)
     revisions = list(script.revision_map.iterate_revisions(end, start, inclusive=False))
     out = []
     for rev in reversed(revisions):

@@ -103,7 +103,7 @@ def current_heads(config) -> list[str]:
     return found
 
 
-def _check_revision(script, revision: str) -> None:
+def check_revision(script, revision: str) -> None:
     from alembic.util import CommandError
 
     if revision in ("base", "head", "heads") or revision.startswith(("+", "-")):
@@ -175,7 +175,7 @@ def migrate(config, direction: str = "upgrade", destination: str = "head", *,
 
     settings = settings or SafetySettings.from_config()
     listener = listener or Listener()
-    _check_revision(ScriptDirectory.from_config(config), destination)
+    check_revision(ScriptDirectory.from_config(config), destination)
     target = prepare_target(config, dsn, target_name)
     config.attributes["apexdb_runner"] = True
     result = RunResult(direction, destination, [], [])
@@ -259,7 +259,7 @@ def stamp(config, revision: str, *, dsn: str | None = None, target_name: str | N
     from alembic import command
     from alembic.script import ScriptDirectory
 
-    _check_revision(ScriptDirectory.from_config(config), revision)
+    check_revision(ScriptDirectory.from_config(config), revision)
     prepare_target(config, dsn, target_name)
     config.attributes["apexdb_runner"] = True
     try:
