@@ -85,7 +85,11 @@ def audit(
             with s.out.progress("auditing targets", total=len(names)) as bar:
                 reports = audit_targets(names, on_done=lambda r: bar.advance(), **options)
         else:
-            reports = [run_audit(s.connect(application_name="apexdb audit"), target=s.target.name, **options)]
+            from apexdb.ops.audit import check_groups
+
+            conn = s.connect(application_name="apexdb audit")
+            with s.out.progress(f"auditing {s.target.name}", total=check_groups(kinds)) as bar:
+                reports = [run_audit(conn, target=s.target.name, on_check=lambda name: bar.advance(), **options)]
         render_reports(s.out, reports, fix_only=fix and format == "table", several=len(names) > 1 or all_targets,
                        fail_on=fail_on)
         if apply:

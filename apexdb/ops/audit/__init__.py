@@ -56,6 +56,12 @@ def _families() -> dict[str, list[tuple[str, Callable, tuple[str, ...]]]]:
     }
 
 
+def check_groups(kinds: Iterable[str]) -> int:
+    """How many groups of checks ``run_audit`` runs for ``kinds`` (the length of its progress)."""
+    families = _families()
+    return sum(len(families[k]) for k in kinds if k in families)
+
+
 def thresholds_from_config() -> Thresholds:
     """Defaults overlaid with the config file's [audit] section (its threshold keys)."""
     from apexdb.config import load_config
@@ -82,8 +88,11 @@ _NON_THRESHOLD_KEYS = ("exclude", "statement_timeout", "lock_timeout", "fail_on"
 def run_audit(conn, kinds: Iterable[str] = KINDS, thresholds: Thresholds | dict[str, Any] | None = None,
               exclude: Iterable[str] = (), only: Iterable[str] | None = None, *,
               statement_timeout: str | None = None, lock_timeout: str | None = None,
-              target: str | None = None) -> AuditReport:
-    """Run the checks of ``kinds`` on ``conn``; thresholds default to the config file's [audit]."""
+              target: str | None = None, on_check: Callable[[str], None] | None = None) -> AuditReport:
+    """Run the checks of ``kinds`` on ``conn``; thresholds default to the config file's [audit].
+
+    ``on_check(name)`` is called after each group of checks (for a progress bar).
+    """
     from apexdb.db.connection import read_only
     from apexdb.errors import BadInput
     from apexdb.ops.audit.context import AuditContext
@@ -105,6 +114,8 @@ def run_audit(conn, kinds: Iterable[str] = KINDS, thresholds: Thresholds | dict[
         for kind in kinds:
             for name, check, produces in _families()[kind]:
                 ctx.run(name, check, produces)
+                if on_check:
+                    on_check(name)
         ctx.report_locked()
     report.findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.check, f.object))
     for finding in report.findings:
