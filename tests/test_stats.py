@@ -195,3 +195,27 @@ def test_not_preloaded_says_so(tmp_path_factory, pg_server):
         assert r.exit_code == 0, r  # the rest of stats does not need it
     finally:
         server.stop()
+
+
+def test_settings_on_a_remote_server_without_ram_says_unknown(apex, monkeypatch):
+    import apexdb.ops.stats_settings as stats_settings
+
+    monkeypatch.setattr(stats_settings, "server_is_local", lambda conn: False)
+    r = apex("stats", "settings", "--format", "json")
+    assert r.exit_code == 0, r
+    assert r.json["ram_bytes"] is None and r.json["ram_source"] == "unknown"
+    rows = {row["name"]: row for row in r.json["settings"]}
+    assert rows["work_mem"]["recommended"] == "RAM x 0.25 / max_connections"
+    assert "RAM unknown" in r.stderr and "--ram" in r.stderr
+    r = apex("stats", "settings", "--ram", "32GB", "--format", "json")
+    assert r.json["ram_source"] == "--ram"
+
+
+def test_server_is_local():
+    from types import SimpleNamespace
+
+    from apexdb.ops.stats_settings import server_is_local
+
+    for host, local in (("/tmp/sock", True), ("localhost", True), ("127.0.0.1", True), ("db.example.com", False),
+                        ("10.0.0.5", False)):
+        assert server_is_local(SimpleNamespace(info=SimpleNamespace(host=host))) is local
