@@ -227,3 +227,30 @@ def test_deadlock_is_retried_with_the_settings_applied_again(apex, db):
     assert "deadlock: revision z7: deadlock detected; retry 1/5" in err
     assert json.loads(out)["retries"] == 1
     assert version(db) == ["z7"]
+
+
+def test_statement_timeout_applies_to_migrations(apex, db):
+    assert apex("migrate", "z6", "--config", str(PROJECT)).exit_code == 0
+    r = apex("migrate", "--config", str(PROJECT), "--statement-timeout", "300ms", env={"FIXTURE_SLEEP": "30"})
+    assert r.exit_code == 4, r
+    assert "revision z7" in r.stderr and "statement timeout" in r.stderr and "57014" in r.stderr
+    assert version(db) == ["z6"]
+    assert db.sql("SELECT 1 FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'note'") == []
+
+
+def test_plain_alembic_retries_a_lock_timeout_too(apex, db):
+    import sys
+
+    assert apex("migrate", "0002").exit_code == 0
+    holder = _lock(db, "documents")
+    repo = Path(__file__).resolve().parent.parent
+    try:
+        proc = subprocess.run([str(Path(sys.executable).parent / "alembic"), "upgrade", "head"], cwd=repo,
+                              env={**os.environ, "APEXDB_DSN": db.dsn, "APEXDB_LOCK_TIMEOUT": "100ms",
+                                   "APEXDB_DDL_RETRIES": "1"}, capture_output=True, text=True, timeout=120)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert proc.returncode != 0
+    assert "lock timeout" in proc.stderr and "retry 1/1" in proc.stderr
+    assert version(db) == ["0002"]

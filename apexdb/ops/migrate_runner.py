@@ -210,7 +210,17 @@ def migrate(config, direction: str = "upgrade", destination: str = "head", *,
         raise _as_error(exc, running, settings) from None
     finally:
         lock_conn.close()
+        _reenable_apexdb_loggers()
     return result
+
+
+def _reenable_apexdb_loggers() -> None:
+    """A project's env.py may call logging's fileConfig, which disables loggers it does not name."""
+    import logging
+
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if (name == "apexdb" or name.startswith("apexdb.")) and isinstance(logger, logging.Logger):
+            logger.disabled = False
 
 
 def _interrupted_message(config, running: str | None) -> str:
