@@ -82,9 +82,8 @@ def test_index_problems_are_found_exactly(apex, db):
         except psycopg.errors.UniqueViolation:
             pass
     db.sql("ANALYZE")
-    use_indexes(db, "SELECT * FROM child WHERE parent_id = 3", "SELECT * FROM child WHERE a = 7",
-                "SELECT id FROM items ORDER BY embedding <=> '[1,1,1]' LIMIT 5",
-                "SELECT id FROM clusters ORDER BY embedding <-> '[1,1,1]' LIMIT 5")
+    # (child's indexes were used by clean_schema, before the duplicate existed for the planner to pick)
+    use_indexes(db, "SELECT id FROM clusters ORDER BY embedding <-> '[1,1,1]' LIMIT 5")
     r = apex("audit", "indexes", *SMALL, "--format", "json")
     assert r.exit_code == 0, r  # warnings only; the default --fail-on is critical
     assert findings(r) == {
