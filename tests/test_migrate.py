@@ -212,3 +212,15 @@ def test_per_revision_sql_for_the_linter():
     assert "CREATE EXTENSION IF NOT EXISTS vector" in parts[0]["sql"]
     assert "CREATE TABLE documents" in parts[1]["sql"] and "hnsw" not in parts[1]["sql"]
     assert "hnsw" in parts[3]["sql"] and "CREATE TABLE" not in parts[3]["sql"]
+
+
+def test_database_at_a_revision_the_project_does_not_know(apex, db):
+    assert apex("migrate", "0002").exit_code == 0
+    db.sql("UPDATE alembic_version SET version_num = 'ffffffff'")
+    r = apex("migrate", "status")
+    assert r.exit_code == 2, r
+    assert "the database is at revision ffffffff, which this project does not know" in r.stderr
+    r = apex("migrate")
+    assert r.exit_code == 2, r
+    assert "ffffffff" in r.stderr and "Traceback" not in r.stderr
+    assert version(db) == ["ffffffff"]
