@@ -253,7 +253,9 @@ def _as_error(exc: Exception, running: str | None, settings: SafetySettings) -> 
 
     where = f"revision {running}: " if running else ""
     if isinstance(exc, CommandError):
-        return BadInput(f"{where}{exc}")
+        hint = ("alembic_version names a revision this project does not have: is this the right project "
+                "(--config) and database?") if "locate revision" in str(exc) else None
+        return BadInput(f"{where}{exc}", hint=hint)
     state = sqlstate_of(exc)
     if state is None:
         return DatabaseError(f"{where}{type(exc).__name__}: {_first_line(exc)}")
