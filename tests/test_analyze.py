@@ -48,3 +48,13 @@ def test_locked_table_is_skipped(apex, db):
     assert r.exit_code == 4, r
     assert r.json["steps"][0]["status"] == "skipped"
     assert "ShareUpdateExclusiveLock" in r.json["steps"][0]["error"]
+
+
+def test_csv_keeps_raw_before_and_after_columns(apex, db):
+    fresh_table(db)
+    r = apex("analyze", "docs", "--format", "csv")
+    assert r.exit_code == 0, r
+    header, row = r.stdout.strip().splitlines()
+    cells = dict(zip(header.split(","), row.split(",")))
+    assert cells["row_estimate_before"] == "" and cells["row_estimate_after"] == "3000"
+    assert cells["status"] == "done"

@@ -167,11 +167,12 @@ def _run(s: Session, kind: str, conn, steps, settings, verbose: bool):
 
 def _render(s: Session, kind: str, run, plan, verbose: bool) -> None:
     from apexdb.errors import DatabaseError, Interrupted
-    from apexdb.ops.maintenance.report import COLUMNS, held_back, run_document, step_row
+    from apexdb.ops.maintenance.report import columns, held_back, run_document, step_row
     from apexdb.render import cols
 
-    rows = [step_row(r) for r in run.steps]
-    s.out.table(rows, cols(*COLUMNS[kind]), title=f"{kind.capitalize()} results",
+    raw = s.out.fmt == "csv"  # CSV keeps raw numbers: a before and an after column per figure
+    rows = [step_row(r, raw=raw) for r in run.steps]
+    s.out.table(rows, cols(*columns(kind, raw=raw)), title=f"{kind.capitalize()} results",
                 doc=run_document(kind, run, plan=plan, messages=verbose))
     for warning in held_back(run):
         s.out.warn(warning)

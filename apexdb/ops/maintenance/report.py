@@ -22,45 +22,60 @@ def _delta(before: Any, after: Any, kind: str = "int") -> str:
     return f"{shown_before} → {shown_after}"
 
 
-def step_row(result: StepResult) -> dict[str, Any]:
-    """One table row: the object, what happened, and the before → after figures of its kind."""
+# The before/after figures of each kind of step: (column, key in before/after, display kind).
+FIGURES = {
+    "vacuum": (("dead_tuples", "dead_tuples", "int"), ("size", "table_bytes", "bytes")),
+    "analyze": (("last_analyze", "last_any_analyze", "ts"), ("row_estimate", "estimated_rows", "int"),
+                ("modified_since_analyze", "modified_since_analyze", "int")),
+    "index": (("size", "size_bytes", "bytes"), ("valid", "valid", "bool")),
+}
+
+
+def _figures_of(action: str):
+    return FIGURES["vacuum" if action.startswith("vacuum") else "analyze" if action == "analyze" else "index"]
+
+
+def step_row(result: StepResult, *, raw: bool = False) -> dict[str, Any]:
+    """One row: the object, what happened, and its figures as "before → after" (``raw``: two raw columns each)."""
     b, a = result.before, result.after
     row: dict[str, Any] = {"action": result.action, "object": result.object, "status": result.status,
                            "seconds": result.seconds, "note": "; ".join(filter(None, [result.error, *result.notes]))}
+    for column, key, kind in _figures_of(result.action):
+        if raw:
+            row[f"{column}_before"], row[f"{column}_after"] = b.get(key), a.get(key)
+        else:
+            row[column] = _delta(b.get(key), a.get(key), kind)
     if result.action.startswith("vacuum"):
         progress = result.progress or {}
-        row.update({
-            "dead_tuples": _delta(b.get("dead_tuples"), a.get("dead_tuples")),
-            "removed": a.get("removed"),
-            "size": _delta(b.get("table_bytes"), a.get("table_bytes"), "bytes"),
-            "pages_scanned": a.get("pages_scanned") if a.get("pages_scanned") is not None
-            else progress.get("heap_blks_scanned"),
-            "pages_vacuumed": a.get("pages_vacuumed") if a.get("pages_vacuumed") is not None
-            else progress.get("heap_blks_vacuumed"),
-            "index_passes": a.get("index_scans") if a.get("index_scans") is not None
-            else progress.get("index_vacuum_count"),
-        })
-    elif result.action == "analyze":
-        row.update({
-            "last_analyze": _delta(b.get("last_any_analyze"), a.get("last_any_analyze"), "ts"),
-            "row_estimate": _delta(b.get("estimated_rows"), a.get("estimated_rows")),
-            "modified_since_analyze": _delta(b.get("modified_since_analyze"), a.get("modified_since_analyze")),
-        })
-    else:
-        row.update({
-            "size": _delta(b.get("size_bytes"), a.get("size_bytes"), "bytes"),
-            "valid": _delta(b.get("valid"), a.get("valid"), "bool"),
-        })
+        for column, key, fallback in (("pages_scanned", "pages_scanned", "heap_blks_scanned"),
+                                      ("pages_vacuumed", "pages_vacuumed", "heap_blks_vacuumed"),
+                                      ("index_passes", "index_scans", "index_vacuum_count")):
+            row[column] = a.get(key) if a.get(key) is not None else progress.get(fallback)
+        row["removed"] = a.get("removed")
     return row
 
 
-COLUMNS = {
-    "vacuum": ("object", "status", "dead_tuples:text", "removed:int", "size", "pages_scanned:int",
+_LAYOUT = {
+    "vacuum": ("object", "status", "@dead_tuples", "removed:int", "@size", "pages_scanned:int",
                "pages_vacuumed:int", "index_passes:int", "seconds:s", "note"),
-    "analyze": ("object", "status", "last_analyze", "row_estimate", "modified_since_analyze", "seconds:s", "note"),
-    "reindex": ("action", "object", "status", "size", "valid", "seconds:s", "note"),
-    "maintain": ("action", "object", "status", "dead_tuples", "size", "row_estimate", "valid", "seconds:s", "note"),
+    "analyze": ("object", "status", "@last_analyze", "@row_estimate", "@modified_since_analyze", "seconds:s", "note"),
+    "reindex": ("action", "object", "status", "@size", "@valid", "seconds:s", "note"),
+    "maintain": ("action", "object", "status", "@dead_tuples", "@size", "@row_estimate", "@valid", "seconds:s",
+                 "note"),
 }
+
+
+def columns(kind: str, *, raw: bool = False) -> list[str]:
+    """Column specs for ``cols()``: "@figure" becomes one "before → after" column, or two raw ones."""
+    out = []
+    for spec in _LAYOUT[kind]:
+        if not spec.startswith("@"):
+            out.append(spec)
+        elif raw:
+            out.extend([f"{spec[1:]}_before", f"{spec[1:]}_after"])
+        else:
+            out.append(spec[1:])
+    return out
 
 
 def step_document(result: StepResult, *, messages: bool = False) -> dict[str, Any]:
