@@ -72,13 +72,13 @@ def tables(limit: LimitOpt = 50, dsn: DsnOpt = None, target: TargetOpt = None, f
 
     with Session(format, dsn, target) as s:
         rows = table_stats(s.connect(), limit)
-        for r in rows:
-            r["last_vacuumed"] = max((t for t in (r["last_vacuum"], r["last_autovacuum"]) if t), default=None)
-            r["last_analyzed"] = max((t for t in (r["last_analyze"], r["last_autoanalyze"]) if t), default=None)
-        s.out.table(rows, cols("schema", "table", Column("total_bytes", "size", kind="bytes"), "rows:int",
+        view = [{**r, "last_analyzed": max((t for t in (r["last_analyze"], r["last_autoanalyze"]) if t),
+                                           default=None)} for r in rows]
+        s.out.table(view, cols("schema", "table", Column("total_bytes", "size", kind="bytes"), "rows:int",
                                "seq_scan:int", "idx_scan:int", Column("index_scan_ratio", "index scans", kind="pct"),
-                               "dead_rows:int", Column("dead_ratio", "dead", kind="pct"), "last_vacuumed:ts",
-                               "last_analyzed:ts"), title="Tables", empty="(no user tables)")
+                               "dead_rows:int", Column("dead_ratio", "dead", kind="pct"), "last_vacuum:ts",
+                               "last_autovacuum:ts", Column("last_analyzed", "last analyze", kind="ts")),
+                    title="Tables", doc=rows, empty="(no user tables)")
 
 
 @stats_app.command("indexes")
