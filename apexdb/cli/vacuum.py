@@ -64,10 +64,12 @@ def vacuum(
                 return
         if full:
             size = sum(st.cost_bytes or 0 for st in steps)
-            s.out.warn("VACUUM FULL rewrites each table into a new file and holds an ACCESS EXCLUSIVE lock while "
-                       "it runs: every read and write of the table waits; it needs free disk space as large as "
-                       "the table" + (f" ({_bytes(size)} in all)" if size else ""))
-            s.confirm(f"Run VACUUM FULL on {len(steps)} table(s)?", yes, what="VACUUM FULL")
+            if yes or s.out.interactive:  # off a terminal without --yes the refusal line says it all
+                s.out.warn("VACUUM FULL rewrites each table into a new file and holds an ACCESS EXCLUSIVE lock "
+                           "while it runs: every read and write of the table waits; it needs free disk space as "
+                           "large as the table" + (f" ({_bytes(size)} in all)" if size else ""))
+            s.confirm(f"Run VACUUM FULL on {len(steps)} table(s)?", yes,
+                      what="VACUUM FULL (ACCESS EXCLUSIVE lock, rewrites the table)")
         execute(s, "vacuum", steps, settings, plan=plan, verbose=verbose)
 
 
