@@ -2,8 +2,9 @@
 
 A reader yields batches of (ids, vectors, extras); every vector has the dimension of the
 first one and only finite values, every row an id. Problems are BadInput naming the row
-(and line) so the user can find it. ``.npy`` arrays are checked whole before any row is
-yielded; text files are checked as they stream, inside the load's one transaction.
+(and line) so the user can find it. Shape, dimension and emptiness are known before a row
+is written; values are checked as they stream, inside the load's one transaction, so a bad
+row anywhere leaves the table unchanged.
 """
 from __future__ import annotations
 
@@ -76,19 +77,20 @@ def _npy(path: Path, ids_file, batch: int) -> Source:
     if data.dtype.kind not in "fiu":
         raise BadInput(f"{path.name} holds {data.dtype} values; vectors need numbers")
     n = data.shape[0]
-    for start in range(0, n, 65536):  # whole-array checks, chunked to keep memory flat
-        chunk = np.asarray(data[start:start + 65536], dtype=np.float32)
-        bad = ~np.isfinite(chunk)
-        if bad.any():
-            row = start + int(np.argwhere(bad)[0][0])
-            raise BadInput(f"row {row} of {path.name} holds NaN or infinity; vectors must be finite")
     ids = _ids(ids_file, n) if ids_file is not None else None
 
     def batches() -> Iterator[Batch]:
+        # NaN/infinity is checked batch by batch as the load streams (one pass over the file);
+        # the load is one transaction, so a bad row anywhere still writes nothing
         for start in range(0, n, batch):
             stop = min(n, start + batch)
+            chunk = np.asarray(data[start:stop], dtype=np.float32)
+            bad = ~np.isfinite(chunk)
+            if bad.any():
+                row = start + int(np.argwhere(bad)[0][0])
+                raise BadInput(f"row {row} of {path.name} holds NaN or infinity; vectors must be finite")
             chunk_ids = ids[start:stop] if ids is not None else range(start, stop)
-            yield Batch(chunk_ids, np.asarray(data[start:stop], dtype=np.float32), None, start)
+            yield Batch(chunk_ids, chunk, None, start)
 
     return Source(path, "npy", int(data.shape[1]), n, [], None, batches())
 
