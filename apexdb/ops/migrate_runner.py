@@ -30,7 +30,7 @@ class StepDone:
 class RunResult:
     direction: str
     destination: str
-    before: list[str]
+    before: list[str] | None  # None until Alembic has read alembic_version
     after: list[str]
     steps: list[StepDone] = field(default_factory=list)
     retries: int = 0
@@ -70,7 +70,8 @@ class _StepWatcher:
         self.current = (step.revision.revision, direction, message, time.perf_counter())
         self.listener.step_started(*self.current[:3])
 
-    def applied(self, **_kw) -> None:
+    def applied(self, heads=(), **_kw) -> None:
+        self.result.after = sorted(heads)
         if self.current is not None:
             revision, direction, message, started = self.current
             self.current = None
@@ -152,7 +153,11 @@ def _run_alembic(config, direction: str, destination: str, watcher: _StepWatcher
     script = ScriptDirectory.from_config(config)
 
     def steps(rev, context):
-        _preflight(config, context, context.get_current_heads(), direction == "upgrade")
+        heads = list(context.get_current_heads())
+        if watcher.result.before is None:  # the first attempt sees where the run started
+            watcher.result.before = heads
+        watcher.result.after = heads
+        _preflight(config, context, heads, direction == "upgrade")
         if direction == "upgrade":
             steps_ = script._upgrade_revs(destination, rev)
         else:
@@ -178,7 +183,7 @@ def migrate(config, direction: str = "upgrade", destination: str = "head", *,
     check_revision(ScriptDirectory.from_config(config), destination)
     target = prepare_target(config, dsn, target_name)
     config.attributes["apexdb_runner"] = True
-    result = RunResult(direction, destination, [], [])
+    result = RunResult(direction, destination, None, [])
     lock_conn = connect(target, application_name="apexdb migrate (lock)")
     watcher = _StepWatcher(listener, result)
 
@@ -194,10 +199,8 @@ def migrate(config, direction: str = "upgrade", destination: str = "head", *,
 
     try:
         with migration_lock(lock_conn, lock_key(), on_wait=waiting):
-            result.before = current_heads(config)
             with settings_on_every_connection(settings):
                 run_with_retries(lambda: _run_alembic(config, direction, destination, watcher), settings, retrying)
-            result.after = current_heads(config)
     except KeyboardInterrupt:
         running = watcher.abandon()
         raise Interrupted(_interrupted_message(config, running)) from None
