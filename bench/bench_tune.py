@@ -7,8 +7,8 @@ ef_construction=64). ``apexdb tune ... --target-recall 0.95`` runs as a whole pr
 vectors tune never saw, with exact answers from numpy; each setting's p50 latency is the
 lower of two rounds in shuffled order, measured the way an application sees it (a
 psycopg query, SET LOCAL in its transaction). The fastest grid setting that meets the
-target is then timed again head to head with tune's (alternating, 5 rounds, medians),
-because the minimum over dozens of noisy settings is biased low.
+target is then timed again head to head with tune's (each query under both settings back to
+back, 3 rounds), because the minimum over dozens of noisy settings is biased low.
 
 Goals (issue 5): tune's setting meets the target recall on the fresh queries; its p50 is
 within 10% of the fastest grid setting that meets the target; tune takes under 60 s.
@@ -89,11 +89,12 @@ def _sweep(dsn: str, queries, truth, values: list[int]) -> dict[int, dict]:
     return out
 
 
-def _head_to_head(dsn: str, queries, truth, a: int, b: int, rounds: int = 5) -> tuple[float, float]:
-    """Median p50 of ``a`` and ``b`` measured alternately: the sweep picked ``b`` as the fastest
-    among many noisy settings, so its sweep figure is biased low (the winner's curse)."""
-    import statistics
-
+def _head_to_head(dsn: str, queries, a: int, b: int, rounds: int = 3) -> tuple[float, float]:
+    """p50 of ``a`` and ``b`` timed in pairs: each query under both settings back to back, the
+    order alternating. The sweep picked ``b`` as the fastest among dozens of noisy settings, so
+    its sweep figure is biased low (the winner's curse); pairing per query also cancels the
+    load drift of a shared machine, which timing one setting after the other does not."""
+    import numpy as np
     import psycopg
     from pgvector.psycopg import register_vector
 
@@ -101,9 +102,14 @@ def _head_to_head(dsn: str, queries, truth, a: int, b: int, rounds: int = 5) -> 
     with psycopg.connect(dsn, autocommit=True) as conn:
         register_vector(conn)
         for r in range(rounds):
-            for ef in ((a, b) if r % 2 == 0 else (b, a)):
-                got[ef].append(_sweep_once(conn, queries, truth, ef)[1])
-    return statistics.median(got[a]), statistics.median(got[b])
+            for i, q in enumerate(queries):
+                for ef in ((a, b) if (i + r) % 2 == 0 else (b, a)):
+                    with conn.transaction():
+                        conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(ef)])
+                        started = time.perf_counter()
+                        conn.execute("SELECT id FROM items ORDER BY embedding <=> %s LIMIT %s", [q, K]).fetchall()
+                        got[ef].append((time.perf_counter() - started) * 1000)
+    return float(np.percentile(got[a], 50)), float(np.percentile(got[b], 50))
 
 
 def run(ctx) -> list[Figure]:
@@ -151,7 +157,7 @@ def run(ctx) -> list[Figure]:
     ]
     if best_ef is not None:
         rec_p50, best_p50 = ((rec["p50_ms"], rec["p50_ms"]) if best_ef == recommended
-                             else _head_to_head(dsn, fresh, truth, recommended, best_ef))
+                             else _head_to_head(dsn, fresh, recommended, best_ef))
         extra["head_to_head_p50_ms"] = {"recommended": rec_p50, "grid_best": best_p50}
         figures.append(Figure(
             "tune", f"p50 at tune's ef_search={recommended} vs fastest meeting target in exhaustive sweep "
