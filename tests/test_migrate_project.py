@@ -143,3 +143,20 @@ def test_the_helpers_and_apexdb_own_migrations_lint_clean(apex):
     assert r.exit_code == 0, r
     r = apex("migrate", "lint", "--config", str(REPO / "alembic.ini"))
     assert r.exit_code == 0, r
+
+
+def test_autogenerate_rendering_of_every_pgvector_type():
+    from alembic.autogenerate.api import AutogenContext
+    from pgvector.sqlalchemy import BIT, HALFVEC, SPARSEVEC, VECTOR
+
+    from apexdb.ops.migrate_env import render_item
+
+    context = AutogenContext.__new__(AutogenContext)
+    context.imports = set()
+    rendered = [render_item("type", t, context) for t in (VECTOR(1536), HALFVEC(4000), SPARSEVEC(100), BIT(64))]
+    assert rendered == ["pgvector.sqlalchemy.VECTOR(dim=1536)", "pgvector.sqlalchemy.HALFVEC(dim=4000)",
+                        "pgvector.sqlalchemy.SPARSEVEC(dim=100)", "pgvector.sqlalchemy.BIT(length=64)"]
+    assert context.imports == {"import pgvector.sqlalchemy"}
+    import sqlalchemy as sa
+
+    assert render_item("type", sa.Text(), context) is False  # everything else: Alembic's own rendering

@@ -27,8 +27,12 @@ def render_item(type_, obj, autogen_context):
     module = type(obj).__module__
     if type_ == "type" and module.startswith("pgvector.sqlalchemy"):
         autogen_context.imports.add("import pgvector.sqlalchemy")
+        name = type(obj).__name__
+        if name == "BIT":  # a TypeDecorator over PostgreSQL's bit(n)
+            length = getattr(getattr(obj, "impl", None), "length", None)
+            return f"pgvector.sqlalchemy.BIT({'' if length is None else f'length={length}'})"
         dim = getattr(obj, "dim", None)
-        return f"pgvector.sqlalchemy.{type(obj).__name__}({'' if dim is None else f'dim={dim}'})"
+        return f"pgvector.sqlalchemy.{name}({'' if dim is None else f'dim={dim}'})"
     return False
 
 
