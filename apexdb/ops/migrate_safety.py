@@ -45,7 +45,8 @@ class SafetySettings:
         )
 
     def delay(self, attempt: int) -> float:
-        """Seconds to wait before retry ``attempt`` (1-based): full jitter over a doubling cap."""
+        """Seconds to wait before retry ``attempt`` (1-based): half of a doubling cap, plus a random half
+        (jitter, so runs that collided do not retry in step)."""
         cap = min(self.max_backoff, self.backoff * (2 ** (attempt - 1)))
         return cap / 2 + random.uniform(0, cap / 2)
 
