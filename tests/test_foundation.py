@@ -104,3 +104,27 @@ def test_target_flag_beats_environment_dsn(db, tmp_path, monkeypatch):
     # but APEXDB_TARGET (environment) comes after APEXDB_DSN
     r = run_cli(["info", "--format", "json"], env={"APEXDB_DSN": db.dsn, "APEXDB_TARGET": "nope"})
     assert r.exit_code == 0 and r.json["target"]["source"] == "APEXDB_DSN"
+
+
+def test_info_for_a_role_without_monitoring_rights(db, pg_server):
+    db.sql("CREATE ROLE dave LOGIN PASSWORD 'pw-dave'")
+    try:
+        dsn = f"postgresql://dave:pw-dave@/{db.name}?host={pg_server.socket_dir}&port={pg_server.port}"
+        r = run_cli(["info", "--format", "json", "--dsn", dsn])
+        assert r.exit_code == 0, r
+        assert r.json["server"]["role"] == "dave" and r.json["server"]["has_pg_monitor"] is False
+        assert r.json["pg_stat_statements"]["sees_all_users"] is False
+    finally:
+        db.sql("DROP ROLE dave")
+
+
+def test_ctrl_c_is_exit_130_with_a_message(apex, monkeypatch):
+    import apexdb.ops.info as info_ops
+
+    def interrupted(*_a, **_k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(info_ops, "gather_info", interrupted)
+    r = apex("info")
+    assert r.exit_code == 130
+    assert "interrupted" in r.stderr and "Traceback" not in r.stderr

@@ -50,6 +50,8 @@ class ApexGroup(TyperGroup):
             rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
                               standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
+            if code == EXIT_INTERRUPTED:  # Typer, non-standalone, returns Ctrl-C as a bare 130
+                code = report(KeyboardInterrupt(), CURRENT.get("renderer"))
         except typer.Exit as exc:
             if isinstance(exc.__cause__, KeyboardInterrupt):  # Typer turns Ctrl-C into a silent Exit(130)
                 code = report(exc.__cause__, CURRENT.get("renderer"))

@@ -21,7 +21,9 @@ def info(dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "tabl
         srv, pgss = report["server"], report["pg_stat_statements"]
         vector = report["vector_version"] or ("available, not created" if report["vector_available"]
                                               else "not available on this server")
-        if not pgss["preloaded"]:
+        if pgss["preloaded"] is None and not pgss["created"]:
+            pgss_state = "unknown (this role cannot read shared_preload_libraries)"
+        elif pgss["preloaded"] is False:
             pgss_state = "not in shared_preload_libraries"
         elif not pgss["created"]:
             pgss_state = "preloaded, extension not created"

@@ -9,4 +9,4 @@ SELECT current_setting('server_version') AS server_version,
        pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS has_read_all_stats,
        pg_is_in_recovery() AS in_recovery,
        extract(epoch FROM now() - pg_postmaster_start_time())::float8 AS uptime_s,
-       current_setting('shared_preload_libraries') AS shared_preload_libraries
+       (SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries') AS shared_preload_libraries
