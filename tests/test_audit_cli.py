@@ -187,3 +187,26 @@ def test_probes_not_below_lists_makes_the_planner_skip_ivfflat(apex, db):
     db.sql(f"ALTER DATABASE {db.name} SET ivfflat.probes = 4")
     r = apex("audit", "config", "--only", "vector_setting", "--format", "json")
     assert ("vector_setting", "public.v_ivf") in findings(r), r
+
+
+def test_pg_stat_statements_not_preloaded(tmp_path_factory):
+    """A server without pg_stat_statements in shared_preload_libraries: a warning, and a fix that
+    keeps the libraries already listed (here: none) and adds it."""
+    from conftest import TEST_SETTINGS, _stop, run_cli
+    from apexdb.db.embedded import EmbeddedServer
+
+    server = EmbeddedServer(tmp_path_factory.mktemp("no-pgss"),
+                            extra_settings={**TEST_SETTINGS, "shared_preload_libraries": "''"})
+    server.ensure_running()
+    try:
+        r = run_cli(["audit", "config", "--only", "pg_stat_statements_missing", "--format", "json"],
+                    env={"APEXDB_DSN": server.dsn()})
+        assert r.exit_code == 0, r
+        got = {(f["check"], f["object"]): f for f in r.json["findings"]}
+        fix = got[("pg_stat_statements_missing", "shared_preload_libraries")]["fix"]
+        assert fix.startswith("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements';")
+        r = run_cli(["audit", "indexes", "--only", "vector_opclass_mismatch", "--format", "json"],
+                    env={"APEXDB_DSN": server.dsn()})
+        assert r.exit_code == 0 and "opclass/workload check was skipped" in r.stderr, r
+    finally:
+        _stop(server)

@@ -36,16 +36,46 @@ def _mb(n: float) -> str:
     return f"{max(1, int(n // MB))}MB"
 
 
+def _preloaded(ctx: AuditContext, access: dict[str, Any]) -> bool | None:
+    """Whether pg_stat_statements is preloaded; asked of the view itself when the role may not read
+    shared_preload_libraries (None: cannot tell)."""
+    if access.get("preloaded") is not None:
+        return bool(access["preloaded"])
+    if not (access.get("created") and access.get("readable")):
+        return None
+    import psycopg
+
+    try:
+        with ctx.conn.transaction():
+            fetch_one(ctx.conn, "audit_stat_statements_probe", pgss=(access["schema"], "pg_stat_statements"))
+        return True
+    except psycopg.errors.ObjectNotInPrerequisiteState:
+        return False
+
+
 def check_pg_stat_statements(ctx: AuditContext) -> None:
     access = fetch_one(ctx.conn, "stat_statements_access") or {}
-    if not access.get("preloaded"):
-        current = (settings(ctx).get("shared_preload_libraries") or {}).get("value") or ""
-        wanted = ",".join([p for p in (x.strip() for x in current.split(",")) if p] + ["pg_stat_statements"])
+    preloaded = _preloaded(ctx, access)
+    if preloaded is None:
+        ctx.note(f"role {ctx.facts.get('role')} may not read shared_preload_libraries: whether "
+                 "pg_stat_statements is preloaded was not checked")
+        if not access.get("created"):
+            ctx.add(_finding("pg_stat_statements_missing", "warning", ctx.facts.get("database") or "",
+                             "the pg_stat_statements extension is not created in this database",
+                             ["CREATE EXTENSION IF NOT EXISTS pg_stat_statements;"]))
+    elif not preloaded:
+        row = settings(ctx).get("shared_preload_libraries")
+        statements, comments = [], ["then restart the server and run: CREATE EXTENSION pg_stat_statements;"]
+        if row is None:  # the current list is hidden from this role: never overwrite it blind
+            comments.insert(0, "add pg_stat_statements to shared_preload_libraries (a superuser can see its "
+                               "current value)")
+        else:
+            libraries = [p for p in (x.strip() for x in (row["value"] or "").split(",")) if p]
+            wanted = ", ".join(libraries + ["pg_stat_statements"]).replace("'", "''")
+            statements = [f"ALTER SYSTEM SET shared_preload_libraries = '{wanted}';"]
         ctx.add(_finding("pg_stat_statements_missing", "warning", "shared_preload_libraries",
                          "pg_stat_statements is not preloaded: no per-query statistics, so slow queries and the "
-                         "operators the workload uses cannot be seen",
-                         [f"ALTER SYSTEM SET shared_preload_libraries = '{wanted}';"],
-                         ["then restart the server and run: CREATE EXTENSION pg_stat_statements;"]))
+                         "operators the workload uses cannot be seen", statements, comments))
     elif not access.get("created"):
         ctx.add(_finding("pg_stat_statements_missing", "warning", ctx.facts.get("database") or "",
                          "pg_stat_statements is preloaded but the extension is not created in this database",

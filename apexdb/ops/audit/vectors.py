@@ -134,15 +134,27 @@ def _workload(ctx: AuditContext) -> list:
     def load():
         from apexdb.ops.audit.workload import operator_uses
 
-        access = fetch_one(ctx.conn, "stat_statements_access") or {}
-        if not (access.get("created") and access.get("readable")):
-            ctx.note("pg_stat_statements is not installed or not readable here: the opclass/workload check "
-                     "was skipped")
+        import psycopg
+
+        try:
+            with ctx.conn.transaction():  # a role without pg_read_all_settings cannot even ask
+                access = fetch_one(ctx.conn, "stat_statements_access") or {}
+        except psycopg.errors.InsufficientPrivilege:
+            access = {}
+        skipped = ("pg_stat_statements is not preloaded, installed or readable here: the opclass/workload "
+                   "check was skipped")
+        if not (access.get("created") and access.get("readable")) or access.get("preloaded") is False:
+            ctx.note(skipped)
             return []
         if not access.get("sees_all_users"):
             ctx.note(f"role {ctx.facts.get('role')} sees only its own statements in pg_stat_statements: "
                      "the opclass/workload check judged those only")
-        rows = fetch(ctx.conn, "audit_vector_workload", pgss=(access["schema"], "pg_stat_statements"))
+        try:
+            with ctx.conn.transaction():
+                rows = fetch(ctx.conn, "audit_vector_workload", pgss=(access["schema"], "pg_stat_statements"))
+        except psycopg.errors.ObjectNotInPrerequisiteState:  # created, but not preloaded
+            ctx.note(skipped)
+            return []
         return operator_uses(rows)
     return ctx.cached("workload", load)
 
