@@ -74,3 +74,24 @@ def test_drop_refuses_unknown_and_constraint_indexes(apex, db):
     r = apex("index", "drop", "items_pkey", "--yes")
     assert r.exit_code == 2 and "constraint" in r.stderr
     assert indexes(db) == {"items_pkey": True}
+
+
+def test_list_and_refusals_on_each_server_version(any_db, tmp_path):
+    """PostgreSQL 18 with pgvector, and Debian's 15 without it: list works, builds and loads say why not."""
+    import numpy as np
+
+    from conftest import run_cli
+
+    any_db.sql("CREATE TABLE docs (id bigint PRIMARY KEY, body text, embedding real[])")
+    any_db.sql("CREATE INDEX docs_body ON docs (body)")
+    env = {"APEXDB_DSN": any_db.dsn}
+    r = run_cli(["index", "list", "docs", "--format", "json"], env=env)
+    assert r.exit_code == 0, r
+    assert {i["name"] for i in r.json} == {"docs_pkey", "docs_body"}
+    assert all(i["last_scan"] is None for i in r.json)  # never scanned (and no such column before 16)
+    r = run_cli(["index", "create", "docs", "embedding"], env=env)
+    assert r.exit_code == 2 and "real[], not a vector" in r.stderr
+    np.save(tmp_path / "v.npy", np.ones((3, 4), dtype=np.float32))
+    r = run_cli(["load", "docs", tmp_path / "v.npy"], env=env)
+    assert r.exit_code == 2 and "not a vector" in r.stderr
+    assert any_db.scalar("SELECT count(*) FROM docs") == 0
