@@ -163,6 +163,7 @@ def test_config_pg_stat_statements_and_tuned_vector_settings(apex, db):
     r = apex("audit", "config", "--threshold", "ram_bytes=64GB", "--format", "json", "--fail-on", "warning")
     assert r.exit_code == 0, r
     assert ("vector_setting", "hnsw.ef_search") in findings(r)  # info: at the default, nothing recorded
+    assert ("maintenance_work_mem", "maintenance_work_mem") in findings(r)  # info: default 64 MB, an HNSW index
     db.sql("DROP EXTENSION pg_stat_statements")
     db.sql(f"ALTER DATABASE {db.name} SET hnsw.ef_search = 100")
     db.sql(f"ALTER ROLE postgres IN DATABASE {db.name} SET hnsw.ef_search = 40")  # overrides the tuned value
@@ -210,3 +211,17 @@ def test_pg_stat_statements_not_preloaded(tmp_path_factory):
         assert r.exit_code == 0 and "opclass/workload check was skipped" in r.stderr, r
     finally:
         _stop(server)
+
+
+def test_sorts_spilling_to_disk_make_a_work_mem_warning(apex, db):
+    with db.connect() as conn:
+        conn.execute("SET work_mem = '64kB'")
+        conn.execute("SELECT g FROM generate_series(1, 200000) g ORDER BY g DESC").fetchall()
+        conn.execute("SELECT pg_stat_force_next_flush()")
+        conn.execute("SELECT 1")
+    r = apex("audit", "config", "--only", "work_mem", "--threshold", "ram_bytes=64GB",
+             "--threshold", "temp_bytes_warning=1MB", "--format", "json")
+    assert findings(r) == {("work_mem", "work_mem")}, r
+    assert "temporary files" in r.json["findings"][0]["detail"]
+    r = apex("audit", "config", "--only", "work_mem", "--threshold", "ram_bytes=64GB", "--format", "json")
+    assert findings(r) == set()  # below the default 1 GB

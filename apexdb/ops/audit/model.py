@@ -142,7 +142,7 @@ class Thresholds:
 
 
 def _convert(name: str, type_: str, value: Any) -> Any:
-    if name.endswith("_bytes"):
+    if "bytes" in name:
         return parse_size(value, name)
     if name in ("stats_min_age", "vacuum_max_age"):
         return parse_duration(value, name)
