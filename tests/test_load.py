@@ -99,6 +99,12 @@ def _npy(tmp_path, data, name="v.npy"):
     (lambda p: (p / "x.txt").write_text("1") and p / "x.txt", "use .npy, .csv, .tsv or .jsonl"),
     (lambda p: (p / "bad.jsonl").write_text('{"id": 1, "embedding": [1,2,3,"a"]}\n') and p / "bad.jsonl",
      "must be a list of numbers"),
+    (lambda p: (p / "noid.jsonl").write_text('{"embedding": [1,2,3,4]}\n') and p / "noid.jsonl", "no 'id' key"),
+    (lambda p: (p / "nan.jsonl").write_text('{"id": 1, "embedding": [1,2,3,4]}\n{"id": 2, "embedding": [1,NaN,3,4]}\n')
+     and p / "nan.jsonl", "line 2: NaN or infinity"),
+    (lambda p: (p / "word.tsv").write_text("1\t1\t2\t3\t4\n2\t1\tx\t3\t4\n") and p / "word.tsv",
+     "line 2: 'x' is not a number"),
+    (lambda p: _npy(p, np.ones((4, 4, 4), dtype=np.float32)), "holds a 3-D array"),
 ])
 def test_bad_files_are_refused_and_nothing_is_written(apex, db, tmp_path, make, message):
     table(db)
@@ -211,3 +217,14 @@ def test_loading_into_a_table_with_a_vector_index_says_build_after(apex, db, tmp
     assert r.exit_code == 0, r
     assert "1 vector index(es) on public.items (items_ann) are updated row by row" in r.stderr
     assert db.scalar("SELECT count(*) FROM items") == 1500
+
+
+def test_ids_from_a_text_file_must_match_the_vectors(apex, db, tmp_path):
+    table(db)
+    path = _npy(tmp_path, vectors(n=3))
+    (tmp_path / "ids.txt").write_text("10\n20\n30\n")
+    (tmp_path / "short.txt").write_text("10\n20\n")
+    r = apex("load", "items", path, "--ids", tmp_path / "short.txt")
+    assert r.exit_code == 2 and "has 2 ids for 3 vectors" in r.stderr
+    assert apex("load", "items", path, "--ids", tmp_path / "ids.txt").exit_code == 0
+    assert sorted(stored(db)) == [10, 20, 30]
