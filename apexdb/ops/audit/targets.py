@@ -39,17 +39,31 @@ def audit_targets(names: Iterable[str], *, on_done: Callable[[AuditReport], None
         validate_dsn(entry["dsn"], f"target {name}")
         targets.append(Target(entry["dsn"], f"target {name}", name))
     reports: dict[str, AuditReport] = {}
+    open_conns: list = []  # so Ctrl-C can cancel what the worker threads are running
     with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(targets)) or 1) as pool:
-        futures = {pool.submit(_audit_one, target, audit_kwargs): target.name for target in targets}
-        for future in as_completed(futures):
-            report = future.result()
-            reports[futures[future]] = report
-            if on_done:
-                on_done(report)
+        futures = {pool.submit(_audit_one, target, audit_kwargs, open_conns): target.name for target in targets}
+        try:
+            for future in as_completed(futures):
+                report = future.result()
+                reports[futures[future]] = report
+                if on_done:
+                    on_done(report)
+        except KeyboardInterrupt:
+            pool.shutdown(wait=False, cancel_futures=True)
+            for conn in list(open_conns):
+                _cancel(conn)
+            raise
     return [reports[name] for name in names]
 
 
-def _audit_one(target, audit_kwargs: dict[str, Any]) -> AuditReport:
+def _cancel(conn) -> None:
+    try:
+        conn.cancel_safe()
+    except Exception:  # already closed or unreachable: nothing left to cancel
+        pass
+
+
+def _audit_one(target, audit_kwargs: dict[str, Any], open_conns: list) -> AuditReport:
     import psycopg
 
     from apexdb.db.connection import connect
@@ -60,12 +74,14 @@ def _audit_one(target, audit_kwargs: dict[str, Any]) -> AuditReport:
         conn = connect(target, application_name="apexdb audit")
     except ApexdbError as exc:
         return _failed(target.name, exc.message)
+    open_conns.append(conn)
     try:
         return run_audit(conn, target=target.name, **audit_kwargs)
     except (ApexdbError, psycopg.Error) as exc:
         message = getattr(exc, "message", None) or " ".join(str(exc).split())
         return _failed(target.name, f"audit stopped: {redact(message)}")
     finally:
+        open_conns.remove(conn)
         conn.close()
 
 
