@@ -116,7 +116,10 @@ class AuditContext:
                 if state is None or state.startswith("08"):
                     raise  # the connection is gone: nothing else can run
                 if state == LOCK_NOT_AVAILABLE and attempt == 1:
-                    self.refresh_locks()  # someone took a lock since we looked: skip it and retry once
+                    # someone took a lock since we looked: note it, re-read the index catalog without it, retry once
+                    self.refresh_locks()
+                    for key in ("indexes", "indexes_by_table"):
+                        self._cache.pop(key, None)
                     continue
                 self._could_not(name, exc, state)
                 return
