@@ -162,3 +162,34 @@ def test_audit_through_pgbouncer_in_transaction_mode(db, pgbouncer):
         r = run_cli(["audit", "all", "--format", "json", "--dsn", dsn])
         assert r.exit_code == 0, r
         assert ("duplicate_index", "public.t_a2") in findings(r)
+
+
+def test_a_lock_seen_on_the_retry_is_skipped_and_the_check_completes(db, monkeypatch):
+    from apexdb.ops.audit import run_audit
+    from apexdb.ops.audit.context import AuditContext
+
+    clean_schema(db)
+    run(db, "CREATE INDEX child_a_copy ON child (a); CREATE TABLE t (a int); CREATE INDEX t_a ON t (a);"
+            "CREATE INDEX t_a2 ON t (a)")
+    real = AuditContext.refresh_locks
+    calls = []
+
+    def late(self):  # the up-front scan misses the lock; the retry's scan sees it
+        calls.append(1)
+        if len(calls) > 1:
+            real(self)
+
+    monkeypatch.setattr(AuditContext, "refresh_locks", late)
+    holder, conn = db.connect(), db.connect()
+    try:
+        holder.execute("BEGIN")
+        holder.execute("LOCK TABLE child IN ACCESS EXCLUSIVE MODE")
+        report = run_audit(conn, kinds=("indexes",), thresholds={}, lock_timeout="200ms")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        conn.close()
+    got = {(f.check, f.object, f.severity) for f in report.findings}
+    assert ("could_not_check", "public.child", "info") in got  # named, not waited for
+    assert ("duplicate_index", "public.t_a2", "warning") in got  # the check completed for the rest
+    assert not [f for f in report.findings if f.severity == "warning" and f.check == "could_not_check"]
