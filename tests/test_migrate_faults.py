@@ -254,3 +254,25 @@ def test_plain_alembic_retries_a_lock_timeout_too(apex, db):
     assert proc.returncode != 0
     assert "lock timeout" in proc.stderr and "retry 1/1" in proc.stderr
     assert version(db) == ["0002"]
+
+
+def test_two_inits_at_once_create_the_extension_once(db):
+    from apexdb.ops.migrate_safety import lock_key
+
+    db.sql("DROP EXTENSION vector")
+    holder = db.connect()
+    holder.execute("SELECT pg_advisory_lock(%s)", [lock_key()])
+    runs = [start(db, "init", "--format", "json") for _ in range(2)]
+    try:
+        wait_for(lambda: waiting_for_lock(db) == 2, "both inits to wait for the lock")
+        holder.execute("SELECT pg_advisory_unlock(%s)", [lock_key()])
+        results = [p.communicate(timeout=180) for p in runs]
+    finally:
+        holder.close()
+        for p in runs:
+            p.kill()
+    assert [p.returncode for p in runs] == [0, 0], results
+    actions = sorted(next(e["action"] for e in json.loads(out)["extensions"] if e["extension"] == "vector")
+                     for out, _ in results)
+    assert actions == ["already installed", "created"]
+    assert version(db) == ["0004"]

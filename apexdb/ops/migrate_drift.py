@@ -10,7 +10,7 @@ from typing import Any
 
 from apexdb.errors import BadInput, DatabaseError
 from apexdb.ops.migrate_safety import sqlstate_of
-from apexdb.ops.migrate_target import prepare_target
+from apexdb.ops.migrate_target import prepare_target, project_logging
 
 _WHERE = {"add": "in the models, missing from the database", "remove": "in the database, not in the models"}
 
@@ -36,9 +36,9 @@ def drift(config, *, dsn: str | None = None, target_name: str | None = None) -> 
         return []
 
     try:
-        with EnvironmentContext(config, script, fn=compare, as_sql=False,
-                                template_args=revision_context.template_args,
-                                revision_context=revision_context):
+        with project_logging(), EnvironmentContext(config, script, fn=compare, as_sql=False,
+                                                   template_args=revision_context.template_args,
+                                                   revision_context=revision_context):
             script.run_env()
     except Exception as exc:
         if "not up to date" in str(exc):

@@ -8,7 +8,7 @@ from pathlib import Path
 from apexdb.errors import BadInput, DatabaseError
 from apexdb.ops.alembic_project import is_apex_project
 from apexdb.ops.migrate_runner import check_revision, current_heads
-from apexdb.ops.migrate_target import prepare_target
+from apexdb.ops.migrate_target import prepare_target, project_logging
 
 
 @dataclass
@@ -100,10 +100,11 @@ def offline_sql(config, revision_range: str | None = None, *, downgrade: bool = 
     buffer = io.StringIO()
     config.output_buffer = buffer
     try:
-        if downgrade:
-            command.downgrade(config, f"{start}:{end}", sql=True)
-        else:
-            command.upgrade(config, f"{start}:{end}", sql=True)
+        with project_logging():
+            if downgrade:
+                command.downgrade(config, f"{start}:{end}", sql=True)
+            else:
+                command.upgrade(config, f"{start}:{end}", sql=True)
     except BadInput:
         raise
     except Exception as exc:
@@ -143,7 +144,8 @@ def new_revision(config, message: str, *, autogenerate: bool = False, dsn: str |
         prepare_target(config, dsn, target_name)
     config.attributes["apexdb_runner"] = True
     try:
-        made = command.revision(config, message=message, autogenerate=autogenerate)
+        with project_logging():
+            made = command.revision(config, message=message, autogenerate=autogenerate)
     except PermissionError as exc:
         raise BadInput(f"cannot write the revision file: {exc.strerror}: {exc.filename}") from None
     except Exception as exc:

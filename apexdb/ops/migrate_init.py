@@ -51,15 +51,13 @@ def ensure_extensions(conn, lock_timeout: str = "5s") -> list[dict]:
 
 def init(config, *, settings: SafetySettings | None = None, listener: Listener | None = None,
          dsn: str | None = None, target_name: str | None = None) -> InitResult:
-    from apexdb.db.connection import connect
-
     settings = settings or SafetySettings.from_config()
     target = prepare_target(config, dsn, target_name)
-    conn = connect(target, application_name="apexdb init")
-    try:
-        extensions = ensure_extensions(conn, settings.lock_timeout)
-    finally:
-        conn.close()
+    extensions: list[dict] = []
+
+    def create_extensions(conn) -> None:  # under the migration lock: two inits do not race
+        extensions.extend(ensure_extensions(conn, settings.lock_timeout))
+
     run = migrate(config, "upgrade", "head", settings=settings, listener=listener, dsn=dsn,
-                  target_name=target_name)
+                  target_name=target_name, before=create_extensions)
     return InitResult(target.display, extensions, run)

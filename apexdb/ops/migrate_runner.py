@@ -15,7 +15,7 @@ from apexdb.errors import ApexdbError, BadInput, DatabaseError, Interrupted, Not
 from apexdb.ops.alembic_project import is_apex_project
 from apexdb.ops.migrate_safety import (SafetySettings, lock_key, migration_lock, run_with_retries,
                                        settings_on_every_connection, sqlstate_of)
-from apexdb.ops.migrate_target import prepare_target
+from apexdb.ops.migrate_target import prepare_target, project_logging
 
 
 @dataclass
@@ -99,7 +99,7 @@ def current_heads(config) -> list[str]:
         found.extend(context.get_current_heads())
         return []
 
-    with EnvironmentContext(config, script, fn=read, dont_mutate=True):
+    with project_logging(), EnvironmentContext(config, script, fn=read, dont_mutate=True):
         script.run_env()
     return found
 
@@ -165,15 +165,19 @@ def _run_alembic(config, direction: str, destination: str, watcher: _StepWatcher
         watcher.plan(context, steps_)
         return steps_
 
-    with EnvironmentContext(config, script, fn=steps, as_sql=False, starting_rev=None,
-                            destination_rev=destination, tag=None):
+    with project_logging(), EnvironmentContext(config, script, fn=steps, as_sql=False, starting_rev=None,
+                                               destination_rev=destination, tag=None):
         script.run_env()
 
 
 def migrate(config, direction: str = "upgrade", destination: str = "head", *,
             settings: SafetySettings | None = None, listener: Listener | None = None,
-            dsn: str | None = None, target_name: str | None = None) -> RunResult:
-    """Upgrade (or downgrade) ``config``'s project to ``destination`` under the migration lock."""
+            dsn: str | None = None, target_name: str | None = None, before=None) -> RunResult:
+    """Upgrade (or downgrade) ``config``'s project to ``destination`` under the migration lock.
+
+    ``before(conn)``, when given, runs first under the same lock, on the lock's own (autocommit)
+    psycopg connection: ``init`` creates the extensions there, so two inits cannot race.
+    """
     from alembic.script import ScriptDirectory
 
     from apexdb.db.connection import connect
@@ -199,6 +203,8 @@ def migrate(config, direction: str = "upgrade", destination: str = "head", *,
 
     try:
         with migration_lock(lock_conn, lock_key(), on_wait=waiting):
+            if before is not None:
+                before(lock_conn)
             with settings_on_every_connection(settings):
                 run_with_retries(lambda: _run_alembic(config, direction, destination, watcher), settings, retrying)
     except KeyboardInterrupt:
@@ -213,17 +219,8 @@ def migrate(config, direction: str = "upgrade", destination: str = "head", *,
         raise _as_error(exc, running, settings) from None
     finally:
         lock_conn.close()
-        _reenable_apexdb_loggers()
     return result
 
-
-def _reenable_apexdb_loggers() -> None:
-    """A project's env.py may call logging's fileConfig, which disables loggers it does not name."""
-    import logging
-
-    for name, logger in list(logging.Logger.manager.loggerDict.items()):
-        if (name == "apexdb" or name.startswith("apexdb.")) and isinstance(logger, logging.Logger):
-            logger.disabled = False
 
 
 def _interrupted_message(config, running: str | None) -> str:
@@ -278,7 +275,8 @@ def stamp(config, revision: str, *, dsn: str | None = None, target_name: str | N
     prepare_target(config, dsn, target_name)
     config.attributes["apexdb_runner"] = True
     try:
-        command.stamp(config, revision)
+        with project_logging():
+            command.stamp(config, revision)
     except Exception as exc:
         raise _as_error(exc, None, SafetySettings()) from None
     return current_heads(config)

@@ -10,7 +10,10 @@ and when it has none, apexdb's resolution (the libpq environment, the embedded s
 """
 from __future__ import annotations
 
+import logging
 import os
+from contextlib import contextmanager
+from typing import Iterator
 
 from apexdb.db.connection import Target, mask_dsn, resolve_target
 from apexdb.ops.alembic_project import is_apex_project
@@ -59,3 +62,29 @@ def prepare_target(config, dsn: str | None = None, target_name: str | None = Non
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.attributes["apexdb_target"] = target
     return target
+
+
+@contextmanager
+def project_logging() -> Iterator[None]:
+    """Run a project's env.py without letting its ``logging.config.fileConfig`` outlive it.
+
+    A stock env.py configures logging from alembic.ini: handlers bound to this process's
+    stderr, and every logger it does not name disabled (apexdb's own among them). apexdb
+    reports progress itself, so whatever env.py does to logging is undone afterwards.
+    """
+    manager = logging.Logger.manager
+    root = logging.getLogger()
+    saved_root = (root.handlers[:], root.level)
+    saved = {name: (lg.handlers[:], lg.level, lg.propagate, lg.disabled)
+             for name, lg in list(manager.loggerDict.items()) if isinstance(lg, logging.Logger)}
+    try:
+        yield
+    finally:
+        root.handlers[:], root.level = saved_root[0], saved_root[1]
+        for name, lg in list(manager.loggerDict.items()):
+            if not isinstance(lg, logging.Logger):
+                continue
+            if name in saved:
+                lg.handlers[:], lg.level, lg.propagate, lg.disabled = saved[name]
+            else:
+                lg.handlers[:] = []
