@@ -224,3 +224,13 @@ def test_database_at_a_revision_the_project_does_not_know(apex, db):
     assert r.exit_code == 2, r
     assert "ffffffff" in r.stderr and "Traceback" not in r.stderr
     assert version(db) == ["ffffffff"]
+
+
+def test_down_base_keeps_pgvector_when_other_tables_use_it(apex, db):
+    db.sql("CREATE TABLE someone_elses (id int PRIMARY KEY, v vector(3))")
+    assert apex("migrate").exit_code == 0
+    r = apex("migrate", "down", "base", "--yes")
+    assert r.exit_code == 0, r
+    assert tables(db) == {"alembic_version", "someone_elses"}
+    assert db.scalar("SELECT extversion FROM pg_extension WHERE extname = 'vector'") is not None
+    assert apex("migrate").exit_code == 0 and version(db) == ["0004"]
