@@ -22,8 +22,10 @@ def init(config: ConfigOpt = None, lock_timeout: LockTimeoutOpt = None, statemen
     from apexdb.render import Section, cols
 
     with Session(format, dsn, target) as s:
-        result = run_init(project(config, dsn, target), settings=safety(lock_timeout, statement_timeout, retries),
-                          listener=StepPrinter(s.out), dsn=dsn, target_name=target)
+        with s.out.progress("init", total=None) as bar:
+            result = run_init(project(config, dsn, target),
+                              settings=safety(lock_timeout, statement_timeout, retries),
+                              listener=StepPrinter(s.out, bar), dsn=dsn, target_name=target)
         run = result.run
         after = ", ".join(run.after) or "base"
         before = ", ".join(run.before) or "base"

@@ -60,22 +60,31 @@ def safety(lock_timeout, statement_timeout, retries):
 
 
 class StepPrinter:
-    """Shows each revision as it starts and ends, retries and waits, on stderr."""
+    """Shows the run on stderr: a progress bar over the revisions on a terminal, each revision
+    with its time as it completes, and every wait and retry (those also when piped)."""
 
-    def __init__(self, out):
-        self.out = out
+    def __init__(self, out, bar=None):
+        self.out, self.bar, self.done = out, bar, 0
 
     def waiting(self, holder_pid):
         who = f" (backend pid {holder_pid})" if holder_pid else ""
         self.out.warn(f"another migration{who} is running on this database; waiting for it to finish")
 
+    def planned(self, revisions):
+        if self.bar is not None:
+            self.bar.update(total=self.done + len(revisions), completed=self.done)
+
     def step_started(self, revision, direction, message):
-        self.out.info(f"{direction} {revision}  {message} …")
+        if self.bar is not None:
+            self.bar.update(description=f"{direction} {revision}", detail=message[:28])
 
     def step_done(self, step):
         from apexdb.render.format import human_seconds
 
-        self.out.info(f"  done {step.revision} in {human_seconds(step.seconds)}")
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(completed=self.done)
+        self.out.info(f"{step.direction} {step.revision} done in {human_seconds(step.seconds)}: {step.message}")
 
     def retrying(self, attempt, of, reason, detail, wait):
         self.out.warn(f"{reason}: {detail}; retry {attempt}/{of} in {wait:.1f} s with the timeouts set again")
@@ -107,8 +116,9 @@ def up(revision: Annotated[str, typer.Argument(help="Revision to upgrade to.")] 
 
     with Session(format, dsn, target) as s:
         cfg = project(config, dsn, target)
-        run = migrate(cfg, "upgrade", revision, settings=safety(lock_timeout, statement_timeout, retries),
-                      listener=StepPrinter(s.out), dsn=dsn, target_name=target)
+        with s.out.progress("migrate", total=None) as bar:
+            run = migrate(cfg, "upgrade", revision, settings=safety(lock_timeout, statement_timeout, retries),
+                          listener=StepPrinter(s.out, bar), dsn=dsn, target_name=target)
         render_run(s.out, run, cfg.attributes["apexdb_target"].display)
 
 
@@ -129,8 +139,9 @@ def down(revision: Annotated[str, typer.Argument(help="Revision to downgrade to 
         now = ", ".join(current_heads(cfg)) or "base"
         s.confirm(f"Downgrade {where.display} from {now} to {revision}? Downgrades can drop tables and data.",
                   yes, what="migrate down")
-        run = migrate(cfg, "downgrade", revision, settings=safety(lock_timeout, statement_timeout, retries),
-                      listener=StepPrinter(s.out), dsn=dsn, target_name=target)
+        with s.out.progress("migrate", total=None) as bar:
+            run = migrate(cfg, "downgrade", revision, settings=safety(lock_timeout, statement_timeout, retries),
+                          listener=StepPrinter(s.out, bar), dsn=dsn, target_name=target)
         render_run(s.out, run, where.display)
 
 

@@ -41,6 +41,7 @@ class Listener:
     """What the runner tells whoever watches (the CLI prints these); every method may be ignored."""
 
     def waiting(self, holder_pid: int | None) -> None: ...
+    def planned(self, revisions: list[tuple[str, str]]) -> None: ...
     def step_started(self, revision: str, direction: str, message: str) -> None: ...
     def step_done(self, step: StepDone) -> None: ...
     def retrying(self, attempt: int, of: int, reason: str, detail: str, wait: float) -> None: ...
@@ -58,6 +59,7 @@ class _StepWatcher:
     def plan(self, context, steps: list) -> None:
         self.planned = list(steps)
         context.on_version_apply_callbacks = tuple(context.on_version_apply_callbacks) + (self.applied,)
+        self.listener.planned([(step.revision.revision, _title(step.doc)) for step in self.planned])
         self._start_next()
 
     def _start_next(self) -> None:
@@ -65,8 +67,7 @@ class _StepWatcher:
             return
         step = self.planned.pop(0)
         direction = "upgrade" if step.is_upgrade else "downgrade"
-        doc = (step.doc or "").strip()
-        message = doc.splitlines()[0] if doc else ""
+        message = _title(step.doc)
         self.current = (step.revision.revision, direction, message, time.perf_counter())
         self.listener.step_started(*self.current[:3])
 
@@ -85,6 +86,11 @@ class _StepWatcher:
         revision = self.current[0] if self.current else None
         self.current, self.planned = None, []
         return revision
+
+
+def _title(doc: str | None) -> str:
+    text = (doc or "").strip()
+    return text.splitlines()[0] if text else ""
 
 
 def current_heads(config) -> list[str]:
