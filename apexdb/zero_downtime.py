@@ -193,6 +193,13 @@ def backfill_in_batches(table: str, set_sql: str, *, where: str, pk: str = "id",
     return total
 
 
+def _fill(expression: str, column_sql: str) -> str:
+    """``expression`` with each ``{}`` replaced by the column (other braces, as in JSON, stay)."""
+    if "{}" not in expression:
+        raise ValueError(f"conversion {expression!r} must contain {{}} where the old value goes")
+    return expression.replace("{}", column_sql)
+
+
 def _sync_function(table: str, column: str) -> str:
     return f"{table}_{column}_expand_sync"[:63]
 
@@ -210,14 +217,14 @@ def expand_column_change(table: str, column: str, new_type: sa.types.TypeEngine,
     t, old_q, new_q = _table(table, schema), _q(column), _q(new)
     type_sql = new_type.compile(dialect=op.get_context().dialect)
     fn = _table(_sync_function(table, column), schema)
-    convert_new = f"({using.format('NEW.' + old_q)})::{type_sql}"
+    convert_new = f"({_fill(using, 'NEW.' + old_q)})::{type_sql}"
     op.execute(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {new_q} {type_sql}")
     op.execute(f"CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $$ "
                f"BEGIN NEW.{new_q} := {convert_new}; RETURN NEW; END $$")
     op.execute(f"DROP TRIGGER IF EXISTS {_q(_sync_function(table, column))} ON {t}")
     op.execute(f"CREATE TRIGGER {_q(_sync_function(table, column))} BEFORE INSERT OR UPDATE OF {old_q} "
                f"ON {t} FOR EACH ROW EXECUTE FUNCTION {fn}()")
-    convert = f"({using.format(old_q)})::{type_sql}"
+    convert = f"({_fill(using, old_q)})::{type_sql}"
     return backfill_in_batches(table, f"{new_q} = {convert}", where=f"{old_q} IS NOT NULL AND {new_q} IS NULL",
                                pk=pk, batch_size=batch_size, pause=pause, schema=schema)
 
@@ -261,7 +268,7 @@ def undo_contract_column_change(table: str, column: str, old_type: sa.types.Type
     old_sql = old_type.compile(dialect=op.get_context().dialect)
     op.execute(f"ALTER TABLE {t} RENAME COLUMN {_q(column)} TO {_q(new)}")
     op.execute(f"ALTER TABLE {t} ADD COLUMN {_q(column)} {old_sql}")
-    done = backfill_in_batches(table, f"{_q(column)} = ({using_back.format(_q(new))})::{old_sql}",
+    done = backfill_in_batches(table, f"{_q(column)} = ({_fill(using_back, _q(new))})::{old_sql}",
                                where=f"{_q(new)} IS NOT NULL AND {_q(column)} IS NULL", pk=pk,
                                batch_size=batch_size, pause=pause, schema=schema)
     fn = _table(_sync_function(table, column), schema)
@@ -269,7 +276,7 @@ def undo_contract_column_change(table: str, column: str, old_type: sa.types.Type
         "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = CAST(:t AS regclass) "
         "AND attname = :c"), {"t": t, "c": new}).scalar() if not _offline() else "text"
     op.execute(f"CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-               f"BEGIN NEW.{_q(new)} := ({using.format('NEW.' + _q(column))})::{new_type_sql}; RETURN NEW; END $$")
+               f"BEGIN NEW.{_q(new)} := ({_fill(using, 'NEW.' + _q(column))})::{new_type_sql}; RETURN NEW; END $$")
     op.execute(f"CREATE TRIGGER {_q(_sync_function(table, column))} BEFORE INSERT OR UPDATE OF {_q(column)} "
                f"ON {t} FOR EACH ROW EXECUTE FUNCTION {fn}()")
     return done
