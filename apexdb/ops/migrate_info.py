@@ -140,6 +140,10 @@ def new_revision(config, message: str, *, autogenerate: bool = False, dsn: str |
 
     if not message or not message.strip():
         raise BadInput("a message is needed: apexdb migrate new -m 'add a column'")
+    location = Path(config.get_main_option("script_location") or "")
+    if is_apex_project(config) and location.name == "_alembic":
+        raise BadInput("apexdb's own migrations are part of the installed package and are not edited there",
+                       hint="write revisions in a checkout of apexdb, or in your project (./alembic.ini or --config)")
     if autogenerate:
         prepare_target(config, dsn, target_name)
     config.attributes["apexdb_runner"] = True
