@@ -135,6 +135,11 @@ def test_an_installed_apexdb_migrates_from_its_packaged_copy(db, tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert version(db) == ["0004"]
+    proc = subprocess.run([sys.executable, "-m", "apexdb", "migrate", "new", "-m", "x"], cwd=work, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "part of the installed package" in proc.stderr
+    assert sorted(p.name for p in (site / "apexdb" / "_alembic" / "versions").glob("*.py")) == [
+        "0001_extensions.py", "0002_tables.py", "0003_indexes.py", "0004_vector_indexes.py"]
 
 
 def test_the_helpers_and_apexdb_own_migrations_lint_clean(apex):
