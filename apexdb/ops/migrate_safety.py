@@ -57,6 +57,10 @@ def apply_settings(dbapi_connection, settings: SafetySettings) -> None:
     try:
         cursor.execute("SELECT set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false)",
                        (settings.lock_timeout, settings.statement_timeout))
+        # PostgreSQL 14+: if apexdb dies mid-migration, the server aborts the statement within a
+        # second instead of finishing (say) a CREATE INDEX CONCURRENTLY that nobody will record.
+        cursor.execute("SELECT set_config('client_connection_check_interval', '1s', false) "
+                       "WHERE current_setting('server_version_num')::int >= 140000")
     finally:
         cursor.close()
     if not getattr(dbapi_connection, "autocommit", False):
