@@ -32,7 +32,8 @@ def tune(
 ) -> None:
     """Find the least-latency hnsw.ef_search (or ivfflat.probes) that meets a recall target."""
     from apexdb.errors import BadInput
-    from apexdb.ops.tune import TuneRequest, apply_settings, run_tune
+    from apexdb.ops.tune import TuneRequest, run_tune
+    from apexdb.ops.tune_apply import apply_settings
     from apexdb.ops.tune_report import chart, summary_rows, sweep_rows, tune_document
     from apexdb.render import Column, Section, cols
 

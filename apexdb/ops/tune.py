@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from apexdb.db.connection import set_local
 from apexdb.db.queries import fetch, fetch_one
 from apexdb.errors import BadInput
 from apexdb.ops.search_explain import explain_search
@@ -137,90 +136,125 @@ def run_tune(conn, req: TuneRequest, progress=None) -> TuneResult:
             raise BadInput(f"{index.name} has {lists} list: there is no probes setting to tune")
         floor, ceiling = 1, lists - 1  # probes = lists makes the planner skip the index
     filters = parse_filters(req.filters, target.columns)
-    queries = (file_queries(req.queries_file, target) if req.queries_file is not None
-               else sample_queries(conn, target, req.queries, req.seed))
-    if len(queries) < MIN_QUERIES:
-        where = (f"{req.queries_file} holds" if req.queries_file is not None
-                 else f"{col} has")
-        raise BadInput(f"tuning needs at least {MIN_QUERIES} query vectors (half to choose on, half to check); "
-                       f"{where} {len(queries)}")
-    work = Workload(target, req.k, filters, queries)
+    work = _workload(conn, req, target, filters, col)
     _check_index_used(conn, work, {parameter: str(floor)})
-    notes: list[str] = []
-
-    bar.update(description="exact answers", completed=0, total=len(queries), detail="index scans off")
-    done = exact_answers(conn, work, out_of_time=out_of_time, tick=bar.advance)
-    if done < len(queries):
-        if done < MIN_QUERIES:
-            raise BadInput(f"--budget {budget:g}s ran out after {done} exact answers; give more time or "
-                           f"fewer --queries")
-        notes.append(f"the budget allowed exact answers for {done} of {len(queries)} queries")
-        work.queries = queries.subset(list(range(done)))
-    order = list(range(len(work.queries)))
-    random.Random(req.seed).shuffle(order)
-    fit, heldout = sorted(order[: (len(order) + 1) // 2]), sorted(order[(len(order) + 1) // 2:])
-
-    trials: dict[tuple, Trial] = {}
-
-    def evaluate(family: str, extra: dict[str, str], value: int, force: bool = False) -> Trial:
-        key = (family, value)
-        if key not in trials:
-            if trials and out_of_time() and not force:
-                raise _OutOfTime()
-            settings = {parameter: str(value), **extra}
-            verdict = _verdict(conn, work, settings)
-            if not verdict.index_used:
-                nan = float("nan")
-                trials[key] = Trial(value, settings, family, None, None, None, nan, nan, nan, index_used=False)
-                raise _LeavesIndex(trials[key], verdict.reason)
-            bar.update(description=f"{parameter.split('.')[1]} {value}" + (f" ({family})" if extra else ""),
-                       completed=0, total=len(work.queries), detail=f"setting {len(trials) + 1}")
-            m = measure(conn, work, _as_measured(settings, work), tick=bar.advance)
-            trials[key] = Trial(value, settings, family, m.recall_over(fit),
-                                m.recall_lower_bound(fit, CONFIDENCE_Z), m.recall_over(heldout),
-                                m.percentile(50), m.percentile(95), m.percentile(99))
-        return trials[key]
-
-    budget_reached = False
+    sweep = _Sweep(conn, work, parameter, bar, out_of_time, req.seed)
+    sweep.exact_answers(budget)
     try:
         for family, extra in _families(conn, method, bool(filters), target.table.estimated_rows):
-            try:
-                found = doubling_then_bisection(lambda v: evaluate(family, extra, v).fit_lower, start=floor,
-                                                maximum=ceiling, target=req.target_recall, out_of_time=out_of_time)
-            except _LeavesIndex as left:
-                found = None
-                note = (f"at {parameter} {left.trial.value} the planner stops using {index.name}, so larger "
-                        f"values were not measured: {left.reason}")
-                if note not in notes:
-                    notes.append(note)
+            found = sweep.walk(family, extra, floor, ceiling, req.target_recall)
             if found is not None and family != "plain":
                 break  # a filtered search reached the target; stronger families would only cost more
     except _OutOfTime:
-        budget_reached = True
+        sweep.budget_reached = True
     default_value, default_source = _current(conn, parameter)
-    try:  # always shown beside the recommendation, budget or not
-        default = evaluate("plain", {}, default_value, force=True)
-    except _LeavesIndex as left:
-        default = left.trial
-    budget_reached = budget_reached or out_of_time()
-    if budget_reached:
-        notes.append(f"the --budget of {budget:g}s was reached: the sweep stopped early")
+    default = sweep.default(default_value)
+    if sweep.budget_reached or out_of_time():
+        sweep.budget_reached = True
+        sweep.notes.append(f"the --budget of {budget:g}s was reached: the sweep stopped early")
 
-    candidates = [Candidate(key, t.value, t.fit_lower, t.p50_ms) for key, t in trials.items() if t.index_used]
-    allowed = (lambda v: v >= req.k) if method == "hnsw" else (lambda v: v < ceiling + 1)
-    best = choose(candidates, req.target_recall, allowed)
-    recommended = trials[best.key] if best else None
+    recommended = sweep.recommend(req.target_recall, (lambda v: v >= req.k) if method == "hnsw"
+                                  else (lambda v: v <= ceiling))
     if recommended is None:
-        notes.append(_no_recommendation(trials, req, parameter, method, bool(filters)))
+        sweep.notes.append(_no_recommendation(sweep.trials, req, parameter, method, bool(filters)))
     elif recommended.heldout_recall is not None and recommended.heldout_recall < req.target_recall:
-        notes.append(f"on the held-out queries the recommended setting reached {recommended.heldout_recall:.3f}, "
-                     f"under the target: allow for that, or rerun with more --queries")
-    families = list(dict.fromkeys(t.family for t in trials.values()))  # in the order they were swept
-    ordered = sorted(trials.values(), key=lambda t: (families.index(t.family), t.value))
+        sweep.notes.append(f"on the held-out queries the recommended setting reached "
+                           f"{recommended.heldout_recall:.3f}, under the target: allow for that, or rerun "
+                           f"with more --queries")
     return TuneResult(target.table.display, target.column.column, index.name, method, parameter, req.k,
-                      req.target_recall, recommended, default, default_source, ordered, len(work.queries),
-                      len(fit), len(heldout), work.queries.source, time.monotonic() - started, budget,
-                      budget_reached, list(req.filters), notes)
+                      req.target_recall, recommended, default, default_source, sweep.ordered(),
+                      len(work.queries), len(sweep.fit), len(sweep.heldout), work.queries.source,
+                      time.monotonic() - started, budget, sweep.budget_reached, list(req.filters), sweep.notes)
+
+
+def _workload(conn, req: TuneRequest, target, filters, col: str) -> Workload:
+    queries = (file_queries(req.queries_file, target) if req.queries_file is not None
+               else sample_queries(conn, target, req.queries, req.seed))
+    if len(queries) < MIN_QUERIES:
+        where = f"{req.queries_file} holds" if req.queries_file is not None else f"{col} has"
+        raise BadInput(f"tuning needs at least {MIN_QUERIES} query vectors (half to choose on, half to check); "
+                       f"{where} {len(queries)}")
+    return Workload(target, req.k, filters, queries)
+
+
+class _Sweep:
+    """The trials of one tune run: exact answers, the held-out split, measuring each setting once."""
+
+    def __init__(self, conn, work: Workload, parameter: str, bar, out_of_time, seed: int = 0):
+        self.conn, self.work, self.parameter, self.bar, self.out_of_time = conn, work, parameter, bar, out_of_time
+        self.seed = seed
+        self.trials: dict[tuple, Trial] = {}
+        self.notes: list[str] = []
+        self.budget_reached = False
+        self.fit: list[int] = []
+        self.heldout: list[int] = []
+
+    def exact_answers(self, budget: float) -> None:
+        """Exact answers (as many as the budget allows, at least MIN_QUERIES), then the split."""
+        work, queries = self.work, self.work.queries
+        self.bar.update(description="exact answers", completed=0, total=len(queries), detail="index scans off")
+        done = exact_answers(self.conn, work, out_of_time=self.out_of_time, tick=self.bar.advance)
+        if done < len(queries):
+            if done < MIN_QUERIES:
+                raise BadInput(f"--budget {budget:g}s ran out after {done} exact answers; give more time or "
+                               f"fewer --queries")
+            self.notes.append(f"the budget allowed exact answers for {done} of {len(queries)} queries")
+            work.queries = queries.subset(list(range(done)))
+        order = list(range(len(work.queries)))
+        random.Random(self.seed).shuffle(order)
+        half = (len(order) + 1) // 2
+        self.fit, self.heldout = sorted(order[:half]), sorted(order[half:])
+
+    def evaluate(self, family: str, extra: dict[str, str], value: int, force: bool = False) -> Trial:
+        """The trial of ``value`` in ``family``, measured the first time it is asked for."""
+        key = (family, value)
+        if key in self.trials:
+            return self.trials[key]
+        if self.trials and self.out_of_time() and not force:
+            raise _OutOfTime()
+        settings = {self.parameter: str(value), **extra}
+        verdict = _verdict(self.conn, self.work, settings)
+        if not verdict.index_used:
+            nan = float("nan")
+            self.trials[key] = Trial(value, settings, family, None, None, None, nan, nan, nan, index_used=False)
+            raise _LeavesIndex(self.trials[key], verdict.reason)
+        label = f"{self.parameter.split('.')[1]} {value}" + (f" ({family})" if extra else "")
+        self.bar.update(description=label, completed=0, total=len(self.work.queries),
+                        detail=f"setting {len(self.trials) + 1}")
+        m = measure(self.conn, self.work, _as_measured(settings, self.work), tick=self.bar.advance)
+        self.trials[key] = Trial(value, settings, family, m.recall_over(self.fit),
+                                 m.recall_lower_bound(self.fit, CONFIDENCE_Z), m.recall_over(self.heldout),
+                                 m.percentile(50), m.percentile(95), m.percentile(99))
+        return self.trials[key]
+
+    def walk(self, family: str, extra: dict[str, str], floor: int, ceiling: int, target: float) -> int | None:
+        """Doubling then bisection over one family; the least passing value, or None."""
+        try:
+            return doubling_then_bisection(lambda v: self.evaluate(family, extra, v).fit_lower, start=floor,
+                                           maximum=ceiling, target=target, out_of_time=self.out_of_time)
+        except _LeavesIndex as left:
+            note = (f"at {self.parameter} {left.trial.value} the planner stops using "
+                    f"{self.work.target.index.name}, so larger values were not measured: {left.reason}")
+            if note not in self.notes:
+                self.notes.append(note)
+            return None
+
+    def default(self, value: int) -> Trial:
+        """The current setting's trial: always shown beside the recommendation, budget or not."""
+        try:
+            return self.evaluate("plain", {}, value, force=True)
+        except _LeavesIndex as left:
+            return left.trial
+
+    def recommend(self, target: float, allowed) -> Trial | None:
+        candidates = [Candidate(key, t.value, t.fit_lower, t.p50_ms) for key, t in self.trials.items()
+                      if t.index_used]
+        best = choose(candidates, target, allowed)
+        return self.trials[best.key] if best else None
+
+    def ordered(self) -> list[Trial]:
+        families = list(dict.fromkeys(t.family for t in self.trials.values()))  # in the order they were swept
+        return sorted(self.trials.values(), key=lambda t: (families.index(t.family), t.value))
 
 
 def _as_measured(settings: dict[str, str], work: Workload) -> dict[str, str]:
@@ -284,25 +318,6 @@ def _no_recommendation(trials: dict, req: TuneRequest, parameter: str, method: s
               "rebuild the index with a larger m / ef_construction" if method == "hnsw" else
               "rebuild the index with a better list count (rows/1000)")
     return f"no setting tried reaches recall {req.target_recall:g}{reached}: {advice}"
-
-
-def apply_settings(conn, settings: dict[str, str], scope: str) -> list[str]:
-    """``ALTER DATABASE|ROLE ... SET`` each setting (new sessions pick them up); the statements run."""
-    from psycopg import sql
-
-    if scope not in ("database", "role"):
-        raise BadInput(f"--apply must be database or role (got {scope!r})")
-    owner = "current_database()" if scope == "database" else "current_user"
-    name = conn.execute(f"SELECT {owner}").fetchone()[0]
-    done = []
-    with conn.transaction():
-        set_local(conn, lock_timeout="5s")
-        for setting, value in settings.items():
-            statement = sql.SQL("ALTER {} {} SET {} = {}").format(
-                sql.SQL(scope.upper()), sql.Identifier(name), sql.SQL(setting), sql.Literal(value))
-            conn.execute(statement)
-            done.append(statement.as_string(conn))
-    return done
 
 
 def _label(family: str) -> str:
