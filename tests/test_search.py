@@ -292,3 +292,12 @@ def test_rows_without_a_vector_are_never_neighbours(apex, db):
     assert r.exit_code == 2 and "is NULL" in r.stderr
     r = apex("tune", "items", "--queries", "20", "--target-recall", "0.5", "--format", "json")
     assert r.exit_code == 0, r
+
+
+def test_k_above_ef_search_says_how_far_to_raise_it(apex, items):
+    r = apex("search", "items", "--like", "3", "--k", "30", "--ef-search", "20", "--format", "json")
+    assert r.exit_code == 0, r
+    assert len(r.json) < 30
+    assert "ef_search (20)" in r.stderr and "at least 31" in r.stderr
+    r = apex("search", "items", "--like", "3", "--k", "30", "--ef-search", "31", "--format", "json")
+    assert r.exit_code == 0 and len(r.json) == 30 and "warning" not in r.stderr

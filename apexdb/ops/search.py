@@ -211,15 +211,24 @@ def _explain_short(conn, target: SearchTarget, req: SearchRequest, filters, sear
         result.notes.append(f"only {got} of {req.k} rows: that is every row that matches")
         return
     hnsw = target.index.method == "hnsw"
-    knob = "--ef-search" if hnsw else "--probes"
-    current = req.ef_search if hnsw else req.probes
-    name = "ef_search" if hnsw else "probes"
-    limit = f"{name} ({current})" if current else name
-    iterative = "--iterative-scan relaxed (or strict)" if hnsw else "--iterative-scan relaxed"
-    result.notes.append(
-        f"only {got} of {req.k} rows came back although at least {matching} rows match: the index scan "
-        f"stops after its {limit} candidates and the filter removed the rest; rerun with {iterative} "
-        f"or a larger {knob}")
+    needed = req.k + (1 if req.like is not None else 0)  # --like: the row itself is found, then dropped
+    if hnsw:
+        ef = req.ef_search or int(_setting(conn, "hnsw.ef_search"))
+        stops = f"stops after its ef_search ({ef}) candidates"
+        advice = "--iterative-scan relaxed (or strict) or a larger --ef-search" + (
+            f" (at least {needed})" if ef < needed else "")
+    else:
+        probes = req.probes or int(_setting(conn, "ivfflat.probes"))
+        stops = f"reads only {probes} list(s)"
+        advice = "--iterative-scan relaxed or a larger --probes"
+    removed = ("the filter removed the rest" if search.filtered else
+               "the row itself took one of them" if req.like is not None else "there were no more")
+    result.notes.append(f"only {got} of {req.k} rows came back although at least {matching} rows match: the "
+                        f"index scan {stops} and {removed}; rerun with {advice}")
+
+
+def _setting(conn, name: str) -> str:
+    return conn.execute("SELECT current_setting(%s)", [name]).fetchone()[0]
 
 
 class _user_sql_errors:
