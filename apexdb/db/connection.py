@@ -209,3 +209,67 @@ def server_versions(conn) -> ServerVersions:
     versions = ServerVersions((num // 10000, num % 10000), text, exts)
     conn._apexdb_versions = versions
     return versions
+
+
+# A custom setting sent with the others: when it is there, every startup option arrived.
+_MARKER = "apexdb.options_applied"
+
+
+def connect_with_settings(target: Target, settings: dict[str, str], *, application_name: str = "apexdb"):
+    """A dedicated autocommit connection whose whole session runs with ``settings``.
+
+    For work that cannot run in a transaction (CREATE INDEX / REINDEX CONCURRENTLY,
+    VACUUM), so ``SET LOCAL`` is impossible: the settings go as startup options
+    (``-c name=value``) and hold for this connection only, with nothing to undo.
+    A transaction-mode pooler refuses or drops startup options; then they are applied
+    with a session ``SET`` and ``conn.apexdb_applied_via`` says "session SET" (callers
+    warn, and :func:`close_settings_connection` RESETs them).
+
+    On PostgreSQL 14+ ``client_connection_check_interval`` is set too, so that if apexdb
+    dies (SIGKILL, a lost terminal) the server notices within a second and aborts the
+    work instead of finishing it unattended.
+    """
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    wanted = {**settings, _MARKER: "on"}
+    options = " ".join(f"-c {name}={_compact(value)}" for name, value in wanted.items())
+    existing = conninfo_to_dict(target.dsn).get("options") or os.environ.get("PGOPTIONS")
+    with_options = Target(make_conninfo(target.dsn, options=f"{existing} {options}" if existing else options),
+                          target.source, target.name)
+    via = "startup options"
+    try:
+        conn = connect(with_options, application_name=application_name)
+    except NotConnected as exc:
+        if "startup parameter" not in str(exc) and "options" not in str(exc):
+            raise
+        conn = connect(target, application_name=application_name)
+    if conn.execute("SELECT current_setting(%s, true)", [_MARKER]).fetchone()[0] != "on":
+        via = "session SET"
+        for name, value in settings.items():
+            conn.execute("SELECT set_config(%s, %s, false)", [name, str(value)])
+    if server_versions(conn).server >= (14, 0):
+        conn.execute("SELECT set_config('client_connection_check_interval', '1s', false)")
+    conn.apexdb_applied_via = via
+    conn.apexdb_settings = dict(settings)
+    return conn
+
+
+def _compact(value) -> str:
+    """A setting's value with no blanks (startup options split on spaces): '5 s' -> '5s'."""
+    return re.sub(r"\s+", "", str(value))
+
+
+def close_settings_connection(conn) -> None:
+    """Close a :func:`connect_with_settings` connection; session SETs are RESET first (best
+    effort: behind a transaction-mode pooler the RESET may reach another server connection)."""
+    try:
+        if getattr(conn, "apexdb_applied_via", "") == "session SET" and not conn.closed:
+            from psycopg import sql
+
+            for name in getattr(conn, "apexdb_settings", {}):
+                conn.execute(sql.SQL("RESET {}").format(sql.Identifier(name)))
+            conn.execute("RESET client_connection_check_interval")
+    except Exception:
+        pass
+    finally:
+        conn.close()

@@ -121,37 +121,11 @@ def build_settings(sizing: BuildSettings) -> dict[str, str]:
 
 
 def open_build_connection(target, sizing: BuildSettings, *, application_name: str = "apexdb index create"):
-    """A connection of its own for the build, its settings passed as startup options
-    (``-c name=value``): they hold for this connection only, with no session SET to undo.
+    """A connection of its own for the build, with the build's settings for its whole session
+    (``conn.apexdb_applied_via`` says whether as startup options or, behind a pooler, session SET)."""
+    from apexdb.db.connection import connect_with_settings
 
-    A transaction-mode pooler refuses or drops startup options; then the connection is
-    plain and ``conn.apexdb_applied_via`` is "session SET" (the build SETs and RESETs them).
-    """
-    from apexdb.db.connection import Target, connect
-    from apexdb.errors import NotConnected
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    settings = build_settings(sizing)
-    options = " ".join(f"-c {name}={value}" for name, value in settings.items())
-    import os
-
-    existing = conninfo_to_dict(target.dsn).get("options") or os.environ.get("PGOPTIONS")
-    with_options = Target(make_conninfo(target.dsn, options=f"{existing} {options}" if existing else options),
-                          target.source, target.name)
-    try:
-        conn = connect(with_options, application_name=application_name)
-        via = "startup options"
-    except NotConnected as exc:
-        if "startup parameter" not in str(exc) and "options" not in str(exc):
-            raise
-        conn, via = connect(target, application_name=application_name), "session SET"
-    held = conn.execute("SELECT current_setting('max_parallel_maintenance_workers') = %s "
-                        "AND pg_size_bytes(current_setting('maintenance_work_mem')) = pg_size_bytes(%s)",
-                        [settings["max_parallel_maintenance_workers"], settings["maintenance_work_mem"]]).fetchone()
-    if not held[0]:
-        via = "session SET"
-    conn.apexdb_applied_via = via
-    return conn
+    return connect_with_settings(target, build_settings(sizing), application_name=application_name)
 
 
 def _run(conn, plan: IndexPlan, sizing: BuildSettings, ddl) -> None:
