@@ -212,3 +212,16 @@ def test_tune_without_an_index_explains_how_to_create_one(apex, db):
     assert r.exit_code == 2, r
     assert "no HNSW or IVFFlat index" in r.stderr and "apexdb index create" in r.stderr
     assert "CREATE INDEX ON public.items USING hnsw" in r.stderr
+
+
+def test_ivfflat_with_a_filter_tries_its_iterative_scan(apex, db):
+    vectors, _ = data(seed=5, n=3000)
+    load_items(db, vectors, index="ivfflat", metric="l2", with_options="WITH (lists = 20)")
+    r = apex("tune", "items", "--filter", "category=b", "--target-recall", "0.9", "--queries", "40",
+             "--format", "json")
+    assert r.exit_code == 0, r
+    doc = r.json
+    assert doc["parameter"] == "ivfflat.probes"
+    assert {s["iterative_scan"] for s in doc["sweep"]} == {"off", "relaxed_order"}
+    assert all(s["value"] < 20 for s in doc["sweep"])
+    assert doc["recommended"] is not None and doc["settings"]["ivfflat.probes"] == str(doc["recommended"])
