@@ -96,6 +96,7 @@ def _install_log_handler(out):
 
     handler = _ToRenderer()
     logger.addHandler(handler)
+    logger.disabled = False  # an Alembic env.py's fileConfig() disables existing loggers
     logger.setLevel(logging.INFO)
     logger.propagate = False
     return lambda: logger.removeHandler(handler)
