@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import tempfile
 
 import typer
@@ -13,8 +14,17 @@ _DEMO_FILE = os.path.join(tempfile.gettempdir(), f"apexdb-demo-{os.getuid()}", "
 
 # (what the step shows, the apexdb arguments it runs). Each capability adds its steps.
 DEMO_STEPS: list[tuple[str, list[str]]] = [
+    # the server and what apexdb sees
     ("The embedded server apexdb starts on first use", ["server", "status"]),
     ("What apexdb sees in the database", ["info"]),
+    # the Apex schema and its migrations
+    ("The Apex schema: pgvector, then every migration to head (idempotent: a rerun applies nothing)", ["init"]),
+    ("Where the migrations stand: current revision, head, pending", ["migrate", "status"]),
+    ("One Apex table: columns, constraints, indexes (HNSW on the embedding) and sizes",
+     ["schema", "show", "entities"]),
+    ("Lint the migrations (./alembic.ini's, else apexdb's own): squawk's rules plus pgvector rules",
+     ["migrate", "lint"]),
+    # vectors: load, index, search, tune
     ("A sample corpus: 3,000 documents, 384-d embeddings in 8 topic clusters", ["sample-data", _DEMO_FILE]),
     ("Bulk-load it with COPY BINARY (creates demo_items; a rerun empties it first)",
      ["load", "demo_items", _DEMO_FILE, "--create", "--truncate", "--yes"]),
@@ -28,12 +38,7 @@ DEMO_STEPS: list[tuple[str, list[str]]] = [
       "--compare"]),
     ("Which hnsw.ef_search reaches 95% recall@10 at the least latency (held-out queries)",
      ["tune", "demo_items", "embedding", "--queries", "40", "--budget", "20"]),
-    ("Lint the migrations (./alembic.ini's, else apexdb's own): squawk's rules plus pgvector rules",
-     ["migrate", "lint"]),
-    ("VACUUM with before/after figures: dead tuples, size, what VACUUM itself removed",
-     ["vacuum", "demo_items", "--analyze"]),
-    ("The maintenance the audits call for, as a plan with reasons and cost (--apply would run it)",
-     ["maintain"]),
+    # diagnostics: explain, stats, audit
     ("EXPLAIN ANALYZE a filtered vector search: the plan tree, timings, buffers, findings (rolled back)",
      ["explain", "--analyze", "SELECT id, title FROM demo_items WHERE category = 'search' ORDER BY embedding "
       "<=> (SELECT embedding FROM demo_items WHERE id = 1) LIMIT 10"]),
@@ -44,10 +49,11 @@ DEMO_STEPS: list[tuple[str, list[str]]] = [
      ["stats", "settings"]),
     ("Audit indexes, vacuum and settings as cron would (exit 1 only on a critical finding)",
      ["audit", "all"]),
-    ("The Apex schema: pgvector, then every migration to head (idempotent: a rerun applies nothing)", ["init"]),
-    ("Where the migrations stand: current revision, head, pending", ["migrate", "status"]),
-    ("One Apex table: columns, constraints, indexes (HNSW on the embedding) and sizes",
-     ["schema", "show", "entities"]),
+    # maintenance
+    ("VACUUM with before/after figures: dead tuples, size, what VACUUM itself removed",
+     ["vacuum", "demo_items", "--analyze"]),
+    ("The maintenance the audits call for, as a plan with reasons and cost (--apply would run it)",
+     ["maintain"]),
 ]
 
 
@@ -66,9 +72,9 @@ def demo() -> None:
         for number, (title, argv) in enumerate(DEMO_STEPS, 1):
             s.out.line("")
             s.out.line(f"── {number}. {title}")
-            s.out.line(f"$ apexdb {' '.join(argv)}")
+            s.out.line(f"$ apexdb {shlex.join(argv)}")
             code = typer.main.get_command(root).main(args=argv, prog_name="apexdb", standalone_mode=False)
             if code not in (0, 1, None):
-                raise ApexdbError(f"demo step {number} (apexdb {' '.join(argv)}) failed with exit code {code}")
+                raise ApexdbError(f"demo step {number} (apexdb {shlex.join(argv)}) failed with exit code {code}")
         s.out.line("")
         s.out.line("That was the tour. `apexdb --help` lists every command; docs/ has a page per group.")
