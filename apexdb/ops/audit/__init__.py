@@ -93,6 +93,7 @@ def run_audit(conn, kinds: Iterable[str] = KINDS, thresholds: Thresholds | dict[
 
     ``on_check(name)`` is called after each group of checks (for a progress bar).
     """
+    from apexdb.config import load_config
     from apexdb.db.connection import read_only
     from apexdb.errors import BadInput
     from apexdb.ops.audit.context import AuditContext
@@ -109,7 +110,10 @@ def run_audit(conn, kinds: Iterable[str] = KINDS, thresholds: Thresholds | dict[
     ctx = AuditContext(conn, thresholds, frozenset(check_names(tuple(exclude), "exclude")),
                        frozenset(check_names(tuple(only), "only")) if only is not None else None, report)
     statement_timeout, lock_timeout = _timeouts(statement_timeout, lock_timeout)
-    with read_only(conn, statement_timeout=statement_timeout, lock_timeout=lock_timeout):
+    ctx.statement_timeout = statement_timeout or load_config().setting("statement_timeout")
+    # The transaction itself runs with no statement timeout; each check's savepoint gets it
+    # (see AuditContext.run): a cancelled SAVEPOINT/RELEASE would abort every later check.
+    with read_only(conn, statement_timeout="0", lock_timeout=lock_timeout):
         ctx.load_facts()
         for kind in kinds:
             for name, check, produces in _families()[kind]:

@@ -1,7 +1,8 @@
 """The state one audit run shares between its checks, and the guard every check runs under.
 
-Checks run inside one READ ONLY transaction (``statement_timeout`` and ``lock_timeout``
-set). Each check runs in its own savepoint, so a check that times out, waits too long
+Checks run inside one READ ONLY transaction with ``lock_timeout`` set. Each check runs in
+its own savepoint, with ``statement_timeout`` set inside it (the savepoint bookkeeping
+itself runs without one, so a short timeout can never abort the whole transaction), so a check that times out, waits too long
 for a lock or lacks a privilege becomes a ``could_not_check`` finding or a note, and the
 checks after it still run. Relations another session holds (or waits for) an ACCESS
 EXCLUSIVE lock on are found first and never touched by the size functions, which
@@ -13,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from apexdb.db.connection import set_local
 from apexdb.db.queries import fetch, fetch_one
 from apexdb.ops.audit.model import AuditReport, Finding, Thresholds
 
@@ -32,6 +34,7 @@ class AuditContext:
     exclude: frozenset[str]
     only: frozenset[str] | None
     report: AuditReport
+    statement_timeout: str = "60s"  # applied to each check's savepoint, not to the transaction
     facts: dict[str, Any] = field(default_factory=dict)
     locked: dict[int, dict[str, Any]] = field(default_factory=dict)
     _cache: dict[str, Any] = field(default_factory=dict)
@@ -101,7 +104,9 @@ class AuditContext:
             marks = {k: set(v) for k, v in self._cache.items() if isinstance(v, set)}
             try:
                 with self.conn.transaction():
+                    set_local(self.conn, statement_timeout=self.statement_timeout)
                     check(self)
+                    set_local(self.conn, statement_timeout="0")  # so RELEASE SAVEPOINT cannot be cancelled
                 if not meta:
                     self.report.checks_run.extend(c for c in checks if self.enabled(c))
                 return
