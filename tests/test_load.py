@@ -228,3 +228,50 @@ def test_ids_from_a_text_file_must_match_the_vectors(apex, db, tmp_path):
     assert r.exit_code == 2 and "has 2 ids for 3 vectors" in r.stderr
     assert apex("load", "items", path, "--ids", tmp_path / "ids.txt").exit_code == 0
     assert sorted(stored(db)) == [10, 20, 30]
+
+
+def test_batch_encoding_is_byte_for_byte_pgvectors_dumper():
+    import struct
+
+    from pgvector import HalfVector, Vector
+
+    from apexdb.ops.load_binary import encode_rows
+
+    rng = np.random.default_rng(4)
+    vecs = rng.standard_normal((3, 5)).astype(np.float32)
+    for kind, wrap in (("vector", Vector), ("halfvec", HalfVector)):
+        data = encode_rows(range(7, 10), vecs, "bigint", kind)
+        offset = 0
+        for i, vec in enumerate(vecs):
+            fields, id_len, row_id, vec_len = struct.unpack_from(">hiqi", data, offset)
+            offset += 18
+            expected = wrap(vec).to_binary()
+            assert (fields, id_len, row_id, vec_len) == (2, 8, 7 + i, len(expected))
+            assert data[offset:offset + vec_len] == expected
+            offset += vec_len
+        assert offset == len(data)
+
+
+def test_int_ids_and_int_column_types_load_through_the_batch_path(apex, db, tmp_path):
+    db.sql("CREATE TABLE small_ids (id integer PRIMARY KEY, embedding vector(3))")
+    data = np.arange(30, dtype=np.float32).reshape(10, 3)
+    path = _npy(tmp_path, data)
+    ids = tmp_path / "ids.npy"
+    np.save(ids, np.arange(100, 110, dtype=np.int64))
+    r = apex("load", "small_ids", str(path), "--ids", str(ids), "--batch", "4")
+    assert r.exit_code == 0, r
+    rows = db.sql("SELECT id, embedding::text FROM small_ids ORDER BY id")
+    assert rows[0] == (100, "[0,1,2]") and rows[-1] == (109, "[27,28,29]")
+    np.save(ids, np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 2**40], dtype=np.int64))
+    r = apex("load", "small_ids", str(path), "--ids", str(ids), "--truncate", "--yes")
+    assert r.exit_code == 2 and "does not fit" in r.stderr
+    assert db.scalar("SELECT count(*) FROM small_ids") == 10  # nothing changed
+
+
+def test_jsonl_id_too_big_for_the_column_is_refused_not_wrapped(apex, db, tmp_path):
+    db.sql("CREATE TABLE small_ids (id integer PRIMARY KEY, tag text, embedding vector(2))")
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"id": 1, "tag": "a", "embedding": [1, 2]}\n{"id": 1099511627777, "tag": "b", "embedding": [3, 4]}\n')
+    r = apex("load", "small_ids", str(path))
+    assert r.exit_code == 2 and "does not fit" in r.stderr, r
+    assert db.scalar("SELECT count(*) FROM small_ids") == 0

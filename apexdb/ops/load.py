@@ -1,7 +1,8 @@
 """``apexdb load``: vectors from a file into a table with COPY ... FORMAT BINARY.
 
-Rows go through pgvector's own binary dumpers (``register_vector`` + ``copy.set_types``),
-so nothing is formatted as text. The file's dimension is checked against the column
+Rows of an integer id and a vector (the usual .npy load) are encoded a batch at a time in
+pgvector's binary format (load_binary.py); rows with more columns go through pgvector's
+own binary dumpers (``register_vector`` + ``copy.set_types``). Nothing is formatted as text. The file's dimension is checked against the column
 before a row is written, and by default the whole load is one transaction: a bad row
 anywhere leaves the table as it was. ``batch_commit`` commits every N rows instead.
 """
@@ -197,9 +198,13 @@ def _kept(req: LoadRequest, committed: int) -> str:
 def _copy(conn, plan: LoadPlan, batches, advance: Callable[[int], None]) -> None:
     """One COPY FROM STDIN (FORMAT BINARY) of ``batches``, typed so pgvector's binary dumpers are
     used; a queued writer sends data from a thread while the next rows are dumped."""
+    import itertools
+
     from psycopg import sql
     from psycopg.copy import QueuedLibpqWriter
     from psycopg.types.json import Jsonb
+
+    from apexdb.ops.load_binary import HEADER, TRAILER, can_encode, check_id_range, encode_rows
 
     names = [c for c, _ in plan.columns]
     types = [t for _, t in plan.columns]
@@ -207,6 +212,20 @@ def _copy(conn, plan: LoadPlan, batches, advance: Callable[[int], None]) -> None
         sql.Identifier(*plan.table.ident), sql.SQL(", ").join(sql.Identifier(n) for n in names))
     json_cols = [i for i, t in enumerate(types) if t in ("json", "jsonb")]
     extra_keys = plan.source.extra_keys
+    remaining = iter(batches)
+    first = next(remaining, None)
+    if first is None:
+        return
+    batches = itertools.chain([first], remaining)
+    if can_encode(types[0], plan.vector_type, first.ids, extra_keys):
+        # the common case, a whole batch at a time (same bytes as pgvector's dumpers)
+        with conn.cursor() as cur, cur.copy(stmt, writer=QueuedLibpqWriter(cur)) as copy:
+            copy.write(HEADER)
+            for batch in batches:
+                copy.write(encode_rows(batch.ids, batch.vectors, types[0], plan.vector_type))
+                advance(len(batch.vectors))
+            copy.write(TRAILER)
+        return
     if plan.vector_type == "halfvec":  # pgvector's halfvec dumper takes HalfVector objects
         from pgvector import HalfVector
 
@@ -214,6 +233,7 @@ def _copy(conn, plan: LoadPlan, batches, advance: Callable[[int], None]) -> None
     with conn.cursor() as cur, cur.copy(stmt, writer=QueuedLibpqWriter(cur)) as copy:
         copy.set_types(types)
         for batch in batches:
+            check_id_range(batch.ids, types[0])
             if not extra_keys:
                 for row_id, vec in zip(batch.ids, batch.vectors):
                     copy.write_row((row_id, vec))
