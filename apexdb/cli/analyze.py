@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from apexdb.cli.common import DsnOpt, FormatOpt, Session, TargetOpt
-from apexdb.cli.vacuum import ExcludeOpt, LockTimeoutOpt, RetriesOpt, StatementTimeoutOpt, ThresholdOpt
+from apexdb.cli.maintenance_common import ExcludeOpt, LockTimeoutOpt, RetriesOpt, StatementTimeoutOpt, ThresholdOpt
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +25,7 @@ def analyze(
     dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table",
 ) -> None:
     """ANALYZE tables, with the last analyze and the planner's row estimate before and after."""
-    from apexdb.cli.vacuum import audit_options, execute, maintenance_settings, show_plan
+    from apexdb.cli.maintenance_common import audit_options, execute, maintenance_settings, show_plan
     from apexdb.ops.maintenance.vacuum import named_steps
 
     with Session(format, dsn, target) as s:

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from apexdb.cli.common import DsnOpt, FormatOpt, Session, TargetOpt, YesOpt
-from apexdb.cli.vacuum import ExcludeOpt, LockTimeoutOpt, RetriesOpt, StatementTimeoutOpt, ThresholdOpt
+from apexdb.cli.maintenance_common import ExcludeOpt, LockTimeoutOpt, RetriesOpt, StatementTimeoutOpt, ThresholdOpt
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +25,7 @@ def maintain(
     dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table",
 ) -> None:
     """One plan of the VACUUM, ANALYZE and REINDEX the audits call for, with reasons and cost; --apply runs it."""
-    from apexdb.cli.vacuum import audit_options, execute, maintenance_settings, show_plan
+    from apexdb.cli.maintenance_common import audit_options, execute, maintenance_settings, show_plan
     from apexdb.ops.maintenance.plan import maintain_plan
     from apexdb.render.format import human_bytes
 

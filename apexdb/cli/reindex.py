@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from apexdb.cli.common import DsnOpt, FormatOpt, Session, TargetOpt, YesOpt
-from apexdb.cli.vacuum import ExcludeOpt, LockTimeoutOpt, RetriesOpt, StatementTimeoutOpt, ThresholdOpt
+from apexdb.cli.maintenance_common import ExcludeOpt, LockTimeoutOpt, RetriesOpt, StatementTimeoutOpt, ThresholdOpt
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +33,7 @@ def reindex(
     dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table",
 ) -> None:
     """REINDEX (CONCURRENTLY by default) with progress, size before and after, and leftovers removed."""
-    from apexdb.cli.vacuum import audit_options, execute, maintenance_settings, show_plan
+    from apexdb.cli.maintenance_common import audit_options, execute, maintenance_settings, show_plan
     from apexdb.errors import BadInput
     from apexdb.ops.maintenance import reindex as ops
 
