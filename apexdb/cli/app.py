@@ -100,7 +100,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"apexdb {__version__}")
+        from apexdb.render import Renderer
+
+        Renderer().line(f"apexdb {__version__}")
         raise typer.Exit(0)
 
 

@@ -184,6 +184,11 @@ def rolled_back(conn, *, statement_timeout: str | None = None, lock_timeout: str
         yield conn
 
 
+def current_setting(conn, name: str, *, missing_ok: bool = False) -> str | None:
+    """A setting's value as this session sees it (None for an unknown one when ``missing_ok``)."""
+    return conn.execute("SELECT current_setting(%s, %s)", [name, missing_ok]).fetchone()[0]
+
+
 @dataclass(frozen=True)
 class ServerVersions:
     server: tuple[int, int]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from apexdb.db.connection import server_versions
 from apexdb.errors import NotEnabled
 from apexdb.ops.migrate_runner import Listener, RunResult, migrate
 from apexdb.ops.migrate_safety import SafetySettings
@@ -21,7 +22,7 @@ def ensure_extensions(conn, lock_timeout: str = "5s") -> list[dict]:
     from apexdb.db.queries import fetch
 
     found = {r["name"]: r for r in fetch(conn, "migrate_extensions")}
-    version = conn.execute("SELECT current_setting('server_version')").fetchone()[0]
+    version = server_versions(conn).server_version
     if "vector" not in found:
         raise NotEnabled(f"the vector extension (pgvector) is not available on this server (PostgreSQL {version}); "
                          "nothing was changed",

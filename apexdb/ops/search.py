@@ -228,7 +228,9 @@ def _explain_short(conn, target: SearchTarget, req: SearchRequest, filters, sear
 
 
 def _setting(conn, name: str) -> str:
-    return conn.execute("SELECT current_setting(%s)", [name]).fetchone()[0]
+    from apexdb.db.connection import current_setting
+
+    return current_setting(conn, name)
 
 
 class _user_sql_errors:

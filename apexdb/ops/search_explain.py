@@ -132,5 +132,6 @@ def _why_not(conn, target: SearchTarget, search: SearchSql, settings: dict[str, 
 
 
 def _current(conn, name: str) -> str | None:
-    row = conn.execute("SELECT current_setting(%s, true)", [name]).fetchone()
-    return row[0] if row else None
+    from apexdb.db.connection import current_setting
+
+    return current_setting(conn, name, missing_ok=True)

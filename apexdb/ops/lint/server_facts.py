@@ -34,7 +34,7 @@ def _configured_target(dsn: str | None, target: str | None):
 
 
 def server_facts(dsn: str | None = None, target: str | None = None, *, want_columns: bool = False) -> ServerFacts:
-    from apexdb.db.connection import connect, read_only
+    from apexdb.db.connection import connect, read_only, server_versions
     from apexdb.errors import NotConnected
     from apexdb.ops.vector_catalog import vector_columns
 
@@ -47,10 +47,10 @@ def server_facts(dsn: str | None = None, target: str | None = None, *, want_colu
     except NotConnected as exc:
         return ServerFacts(None, f"{exc.message}; linting without the server's version")
     try:
-        num = conn.execute("SELECT current_setting('server_version_num')::int").fetchone()[0]
-        version = f"{num // 10000}.{num % 10000}"
+        versions = server_versions(conn)
+        version = "{}.{}".format(*versions.server)
         columns: dict[tuple[str, str], ColumnType] = {}
-        if want_columns and conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone():
+        if want_columns and "vector" in versions.extensions:
             with read_only(conn):
                 for col in vector_columns(conn):
                     columns[(col.table, col.column)] = ColumnType(col.type, col.dims)
