@@ -113,14 +113,21 @@ class VectorIndex:
         return METRICS[metric][0] if metric else None
 
 
-def resolve_table(conn, name: str) -> TableRef:
-    """The table ``name`` refers to: first as one name on the search path, then as schema.name."""
+def lookup_by_name(conn, query: str, name: str, missing: str) -> dict[str, Any] | None:
+    """Registry ``query`` (parameters ``name``, ``schema``) for a relation the user named: first
+    the whole string as one name on the search path, then split once as ``schema.name``."""
     if not name or not name.strip():
-        raise BadInput("a table name is needed")
-    row = fetch_one(conn, "resolve_table", {"name": name, "schema": None})
+        raise BadInput(missing)
+    row = fetch_one(conn, query, {"name": name, "schema": None})
     if row is None and "." in name:
         schema, _, rel = name.partition(".")
-        row = fetch_one(conn, "resolve_table", {"name": rel, "schema": schema})
+        row = fetch_one(conn, query, {"name": rel, "schema": schema})
+    return row
+
+
+def resolve_table(conn, name: str) -> TableRef:
+    """The table ``name`` refers to: first as one name on the search path, then as schema.name."""
+    row = lookup_by_name(conn, "resolve_table", name, "a table name is needed")
     if row is None:
         raise BadInput(f"table {name!r} does not exist (or this role cannot see it)")
     return TableRef(row["oid"], row["schema"], row["name"], row["kind"], row["estimated_rows"])
@@ -225,12 +232,7 @@ class IndexRef:
 
 def find_index(conn, name: str) -> IndexRef | None:
     """The index ``name`` refers to (on the search path, or ``schema.name``), or None."""
-    if not name or not name.strip():
-        raise BadInput("an index name is needed")
-    row = fetch_one(conn, "index_find", {"name": name, "schema": None})
-    if row is None and "." in name:
-        schema, _, rel = name.partition(".")
-        row = fetch_one(conn, "index_find", {"name": rel, "schema": schema})
+    row = lookup_by_name(conn, "index_find", name, "an index name is needed")
     return IndexRef(**row) if row else None
 
 

@@ -44,13 +44,11 @@ class IndexTarget:
 
 
 def resolve_index(conn, name: str) -> str:
-    """``schema.name`` of the index the user named, or BadInput."""
-    if not name or not name.strip():
-        raise BadInput("an index name is needed")
-    row = fetch_one(conn, "maint_resolve_index", {"name": name, "schema": None})
-    if row is None and "." in name:
-        schema, _, rel = name.partition(".")
-        row = fetch_one(conn, "maint_resolve_index", {"name": rel, "schema": schema})
+    """``schema.name`` of the index the user named, or BadInput. Catalog only (no size
+    function), so a lock someone holds on the table cannot make the lookup wait."""
+    from apexdb.ops.vector_catalog import lookup_by_name
+
+    row = lookup_by_name(conn, "maint_resolve_index", name, "an index name is needed")
     if row is None:
         raise BadInput(f"index {name!r} does not exist (or this role cannot see it)")
     return f"{row['schema']}.{row['name']}"
