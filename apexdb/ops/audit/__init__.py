@@ -25,6 +25,8 @@ __all__ = ["ALL_CHECKS", "CHECKS", "KINDS", "SEVERITIES", "SEVERITY_RANK", "Audi
 
 def _families() -> dict[str, list[tuple[str, Callable, tuple[str, ...]]]]:
     """kind -> [(name for messages, check function, the check names it produces)] in run order."""
+    from apexdb.ops.audit import (column_types, connections, custom, heap_bloat, horizon, index_shapes, schema,
+                                  sequences)
     from apexdb.ops.audit import config_checks as cfg, index_stats, indexes, vacuum, vectors
 
     return {
@@ -39,12 +41,18 @@ def _families() -> dict[str, list[tuple[str, Callable, tuple[str, ...]]]]:
             ("IVFFlat lists", vectors.check_ivfflat_lists, ("ivfflat_lists",)),
             ("HNSW memory", vectors.check_hnsw_memory, ("hnsw_exceeds_maintenance_work_mem",)),
             ("vector opclasses", vectors.check_opclass_mismatch, ("vector_opclass_mismatch",)),
+            ("index WHERE IS NOT NULL", index_shapes.check_not_null_predicate, ("redundant_not_null_predicate",)),
+            ("array and boolean indexes", index_shapes.check_array_and_boolean, ("btree_on_array", "boolean_index")),
+            ("timestamp key order", index_shapes.check_timestamp_in_middle, ("timestamp_mid_index",)),
+            ("intersected indexes", index_shapes.check_intersected, ("intersected_index",)),
+            ("bloat coverage", index_shapes.bloat_coverage, ("index_bloat",)),
         ],
         "vacuum": [
             ("dead tuples", vacuum.check_dead_tuples, ("dead_tuples",)),
             ("autovacuum", vacuum.check_autovacuum_overdue, ("autovacuum_overdue",)),
             ("wraparound", vacuum.check_wraparound, ("xid_wraparound", "multixact_wraparound")),
             ("analyze", vacuum.check_never_analyzed, ("never_analyzed",)),
+            ("table bloat", heap_bloat.check_table_bloat, ("table_bloat",)),
         ],
         "config": [
             ("pg_stat_statements", cfg.check_pg_stat_statements, ("pg_stat_statements_missing",)),
@@ -53,6 +61,26 @@ def _families() -> dict[str, list[tuple[str, Callable, tuple[str, ...]]]]:
             ("shared_buffers", cfg.check_shared_buffers, ("shared_buffers",)),
             ("vector settings", cfg.check_vector_settings, ("vector_setting",)),
         ],
+        "schema": [
+            ("primary keys", schema.check_primary_keys, ("table_without_primary_key",)),
+            ("foreign keys", schema.check_foreign_keys, ("duplicate_foreign_key", "intersected_foreign_key",
+                                                         "fk_type_mismatch", "fk_nullable_columns")),
+            ("NOT VALID constraints", schema.check_not_valid, ("not_valid_constraint",)),
+            ("disabled triggers", schema.check_disabled_triggers, ("disabled_trigger",)),
+            ("column types", column_types.check_column_types, (
+                "json_column", "money_column", "char_column", "timestamp_without_time_zone", "serial_column",
+                "int4_key_on_big_table")),
+            ("sequences", sequences.check_sequences, ("sequence_overflow",)),
+            ("comments", schema.check_comments, ("missing_comment",)),
+        ],
+        "activity": [
+            ("transactions", horizon.check_sessions, ("long_transaction", "idle_in_transaction")),
+            ("prepared transactions", horizon.check_prepared, ("prepared_transaction",)),
+            ("replication slots", horizon.check_slots, ("replication_slot",)),
+            ("standby", horizon.check_standby, ("hot_standby_feedback",)),
+            ("connections", connections.check_connections, ("connections",)),
+        ],
+        "custom": custom.families(),
     }
 
 
@@ -82,7 +110,21 @@ def excluded_from_config() -> tuple[str, ...]:
     return check_names(value, "the [audit] exclude list of the config file")
 
 
-_NON_THRESHOLD_KEYS = ("exclude", "statement_timeout", "lock_timeout", "fail_on")
+_NON_THRESHOLD_KEYS = ("exclude", "include", "statement_timeout", "lock_timeout", "fail_on", "exit_codes",
+                       "perfdata")
+
+
+def included_from_config() -> tuple[str, ...]:
+    """Off-by-default checks the [audit] include list turns on."""
+    from apexdb.config import load_config
+    from apexdb.errors import BadInput
+
+    value = load_config().section("audit").get("include", [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise BadInput("[audit] include in the config file must be a list of check names")
+    return check_names(value, "the [audit] include list of the config file")
 
 
 def run_audit(conn, kinds: Iterable[str] = KINDS, thresholds: Thresholds | dict[str, Any] | None = None,
@@ -108,7 +150,9 @@ def run_audit(conn, kinds: Iterable[str] = KINDS, thresholds: Thresholds | dict[
         thresholds = thresholds_from_config().updated(thresholds, "thresholds")
     report = AuditReport(kinds=kinds, target=target)
     ctx = AuditContext(conn, thresholds, frozenset(check_names(tuple(exclude), "exclude")),
-                       frozenset(check_names(tuple(only), "only")) if only is not None else None, report)
+                       frozenset(check_names(tuple(only), "only")) if only is not None else None, report,
+                       include=frozenset(included_from_config()))
+    families = _families()  # validates the config file's custom checks before anything runs
     statement_timeout, lock_timeout = _timeouts(statement_timeout, lock_timeout)
     ctx.statement_timeout = statement_timeout or load_config().setting("statement_timeout")
     # The transaction itself runs with no statement timeout; each check's savepoint gets it
@@ -116,7 +160,7 @@ def run_audit(conn, kinds: Iterable[str] = KINDS, thresholds: Thresholds | dict[
     with read_only(conn, statement_timeout="0", lock_timeout=lock_timeout):
         ctx.load_facts()
         for kind in kinds:
-            for name, check, produces in _families()[kind]:
+            for name, check, produces in families[kind]:
                 ctx.run(name, check, produces)
                 if on_check:
                     on_check(name)

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from apexdb.db.connection import set_local
 from apexdb.db.queries import fetch, fetch_one
-from apexdb.ops.audit.model import AuditReport, Finding, Thresholds
+from apexdb.ops.audit.model import OFF_BY_DEFAULT, AuditReport, Finding, Thresholds
 
 log = logging.getLogger("apexdb.audit")
 
@@ -35,6 +35,7 @@ class AuditContext:
     only: frozenset[str] | None
     report: AuditReport
     statement_timeout: str = "60s"  # applied to each check's savepoint, not to the transaction
+    include: frozenset[str] = frozenset()  # off-by-default checks asked for ([audit] include)
     facts: dict[str, Any] = field(default_factory=dict)
     locked: dict[int, dict[str, Any]] = field(default_factory=dict)
     _cache: dict[str, Any] = field(default_factory=dict)
@@ -43,7 +44,9 @@ class AuditContext:
     def enabled(self, check: str) -> bool:
         if check in self.exclude:
             return False
-        return self.only is None or check in self.only
+        if self.only is not None:
+            return check in self.only
+        return check not in OFF_BY_DEFAULT or check in self.include
 
     def add(self, finding: Finding) -> None:
         if self.enabled(finding.check) or finding.check in ("could_not_check",):
@@ -108,7 +111,7 @@ class AuditContext:
                     check(self)
                     set_local(self.conn, statement_timeout="0")  # so RELEASE SAVEPOINT cannot be cancelled
                 if not meta:
-                    self.report.checks_run.extend(c for c in checks if self.enabled(c))
+                    self.report.checks_run.extend(c for c in checks if self.enabled(c) and c not in self.report.checks_run)
                 return
             except psycopg.Error as exc:
                 del self.report.findings[kept:]

@@ -10,17 +10,28 @@ from apexdb.errors import BadInput
 
 SEVERITIES = ("info", "warning", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
-KINDS = ("indexes", "vacuum", "config")
+KINDS = ("indexes", "vacuum", "config", "schema", "activity", "custom")
 
 # Every check by family; names are what --exclude/--only and the [audit] exclude list take.
 CHECKS: dict[str, tuple[str, ...]] = {
     "indexes": ("invalid_index", "duplicate_index", "redundant_index", "unused_index", "fk_without_index",
                 "mostly_null_index", "index_bloat", "vector_column_without_index", "ivfflat_lists",
-                "hnsw_exceeds_maintenance_work_mem", "vector_opclass_mismatch"),
-    "vacuum": ("dead_tuples", "autovacuum_overdue", "xid_wraparound", "multixact_wraparound", "never_analyzed"),
+                "hnsw_exceeds_maintenance_work_mem", "vector_opclass_mismatch", "btree_on_array",
+                "boolean_index", "timestamp_mid_index", "redundant_not_null_predicate", "intersected_index"),
+    "vacuum": ("dead_tuples", "autovacuum_overdue", "xid_wraparound", "multixact_wraparound", "never_analyzed",
+               "table_bloat"),
     "config": ("pg_stat_statements_missing", "work_mem", "maintenance_work_mem", "shared_buffers",
                "vector_setting"),
+    "schema": ("table_without_primary_key", "duplicate_foreign_key", "intersected_foreign_key",
+               "fk_type_mismatch", "fk_nullable_columns", "not_valid_constraint", "disabled_trigger",
+               "json_column", "money_column", "char_column", "timestamp_without_time_zone", "serial_column",
+               "int4_key_on_big_table", "sequence_overflow", "missing_comment"),
+    "activity": ("long_transaction", "idle_in_transaction", "prepared_transaction", "replication_slot",
+                 "hot_standby_feedback", "connections"),
+    "custom": (),  # the config file's [checks.NAME] entries, see custom.py
 }
+# Checks that run only when named (--only, or [audit] include in the config file).
+OFF_BY_DEFAULT = ("missing_comment",)
 # Findings about the audit itself (always on): what it could not check, an unreachable target.
 META_CHECKS = ("could_not_check", "unreachable_target")
 ALL_CHECKS = tuple(c for family in CHECKS.values() for c in family) + META_CHECKS
@@ -54,6 +65,9 @@ class Finding:
 class AuditReport:
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what could not be seen or checked, one line each
+    coverage: list[str] = field(default_factory=list)  # what a check cannot judge by design (summary only)
+    # measured figures for monitoring perfdata: label -> (value, unit, warning, critical, max)
+    metrics: dict[str, tuple] = field(default_factory=dict)
     kinds: tuple[str, ...] = ()
     checks_run: list[str] = field(default_factory=list)
     stats_reset: Any = None
@@ -72,7 +86,8 @@ class AuditReport:
     def summary(self) -> dict[str, Any]:
         counts = self.counts()
         return {**counts, "total": len(self.findings), "kinds": list(self.kinds), "checks": self.checks_run,
-                "stats_reset": self.stats_reset, "stats_age_s": self.stats_age_s, "notes": self.notes}
+                "stats_reset": self.stats_reset, "stats_age_s": self.stats_age_s, "notes": self.notes,
+                "coverage": self.coverage}
 
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)?\s*$", re.I)
@@ -123,6 +138,21 @@ class Thresholds:
     multixact_age_critical: int = 1_500_000_000
     temp_bytes_warning: int = 1024 ** 3
     ram_bytes: int = 0  # the server's RAM; 0: read it from this machine when the server runs here
+    sequence_warning_ratio: float = 0.8
+    sequence_critical_ratio: float = 0.95
+    int4_key_min_rows: int = 10_000_000
+    table_bloat_min_bytes: int = 1024 * 1024
+    table_bloat_ratio: float = 0.5
+    transaction_age_warning: float = 3600
+    transaction_age_critical: float = 6 * 3600
+    idle_in_transaction_warning: float = 300
+    idle_in_transaction_critical: float = 3600
+    prepared_age_warning: float = 300
+    prepared_age_critical: float = 3600
+    slot_wal_warning_bytes: int = 1024 ** 3
+    slot_wal_critical_bytes: int = 10 * 1024 ** 3
+    connections_warning_ratio: float = 0.8
+    connections_critical_ratio: float = 0.95
 
     @classmethod
     def names(cls) -> list[str]:
@@ -141,10 +171,15 @@ class Thresholds:
         return dataclasses.replace(self, **changes)
 
 
+DURATIONS = ("stats_min_age", "vacuum_max_age", "transaction_age_warning", "transaction_age_critical",
+             "idle_in_transaction_warning", "idle_in_transaction_critical", "prepared_age_warning",
+             "prepared_age_critical")
+
+
 def _convert(name: str, type_: str, value: Any) -> Any:
     if "bytes" in name:
         return parse_size(value, name)
-    if name in ("stats_min_age", "vacuum_max_age"):
+    if name in DURATIONS:
         return parse_duration(value, name)
     try:
         number = float(value)
@@ -156,8 +191,11 @@ def _convert(name: str, type_: str, value: Any) -> Any:
 
 
 def check_names(names: list[str] | tuple[str, ...], source: str) -> tuple[str, ...]:
-    """Validated check names (BadInput on an unknown one)."""
+    """Validated check names (BadInput on an unknown one); the config file's custom checks count."""
+    from apexdb.ops.audit.custom import custom_names
+
+    known = ALL_CHECKS + custom_names()
     for name in names:
-        if name not in ALL_CHECKS:
-            raise BadInput(f"unknown audit check {name!r} in {source} (known: {', '.join(ALL_CHECKS)})")
+        if name not in known:
+            raise BadInput(f"unknown audit check {name!r} in {source} (known: {', '.join(known)})")
     return tuple(names)

@@ -19,7 +19,7 @@ def quote_ident(name: str) -> str:
 
 def rebuild_statements(definition: str, schema: str, old_name: str, *, new_name: str | None = None,
                        options: dict[str, Any] | None = None, not_null_column: str | None = None,
-                       concurrently: bool = True) -> list[str]:
+                       concurrently: bool = True, without_predicate: bool = False) -> list[str]:
     """CREATE the changed copy, DROP the old index, RENAME the copy to the old name.
 
     Three statements, each run on its own (CONCURRENTLY cannot run in a transaction);
@@ -38,6 +38,8 @@ def rebuild_statements(definition: str, schema: str, old_name: str, *, new_name:
         stmt.options = tuple(kept) + tuple(ast.DefElem(defname=k, arg=_value(v)) for k, v in options.items())
     if not_null_column is not None:
         stmt.whereClause = _not_null(not_null_column)
+    if without_predicate:
+        stmt.whereClause = None
     create = RawStream()(stmt)
     qualified_old = f"{quote_ident(schema)}.{quote_ident(old_name)}"
     qualified_new = f"{quote_ident(schema)}.{quote_ident(new_name)}"

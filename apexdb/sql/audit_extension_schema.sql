@@ -1,0 +1,5 @@
+-- The schema an extension is installed in, when it is installed in this database
+SELECT n.nspname AS schema, e.extversion AS version
+FROM pg_extension e
+JOIN pg_namespace n ON n.oid = e.extnamespace
+WHERE e.extname = %(name)s
