@@ -72,6 +72,14 @@ class FindingsReached(ApexdbError):
     exit_code = EXIT_FINDINGS
 
 
+class StatusExit(ApexdbError):
+    """A monitoring-style exit code (``audit --exit-codes nagios``); the status line is already printed."""
+
+    def __init__(self, exit_code: int):
+        super().__init__("")
+        self.exit_code = exit_code
+
+
 # Secrets seen in DSNs this process; every message is scrubbed of them.
 _SECRETS: set[str] = set()
 

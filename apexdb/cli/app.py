@@ -66,6 +66,9 @@ class ApexGroup(TyperGroup):
                 code = report(exc, CURRENT.get("renderer"))
         except KeyboardInterrupt as exc:
             code = report(exc, CURRENT.get("renderer"))
+        from apexdb.cli.audit import monitoring_exit_code
+
+        code = monitoring_exit_code(sys.argv[1:] if args is None else list(args), code)
         if standalone_mode:
             sys.exit(code)
         return code
@@ -82,7 +85,10 @@ def _usage_error(exc) -> int:
 
     ctx = getattr(exc, "ctx", None)
     where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    from apexdb.cli.common import CURRENT
+
     message = " ".join(str(exc.format_message()).split())
+    CURRENT["error_message"] = f"{message}{where}"
     Renderer().error(f"{message}{where}")
     code = getattr(exc, "exit_code", EXIT_BAD_INPUT)
     return EXIT_BAD_INPUT if code not in (0, EXIT_BAD_INPUT, EXIT_INTERRUPTED) else code

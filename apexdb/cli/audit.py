@@ -7,7 +7,7 @@ import typer
 
 from apexdb.cli.common import DsnOpt, FormatOpt, Session, YesOpt
 
-KIND_HELP = "What to audit: indexes, vacuum, config or all."
+KIND_HELP = "What to audit: indexes, vacuum, config, schema, activity, custom or all."
 TargetsOpt = Annotated[Optional[List[str]], typer.Option(
     "--target", help="A named target from apexdb.toml; repeat it to audit several databases at once.",
     show_default=False)]
@@ -50,12 +50,20 @@ def audit(
     lock_timeout: Annotated[Optional[str], typer.Option(
         "--lock-timeout", help="Lock wait limit per query (default from the config file, 5s).",
         show_default=False)] = None,
+    exit_codes: Annotated[Optional[str], typer.Option(
+        "--exit-codes", help="default (0/1 by --fail-on, 2-4 errors) or nagios (0 OK, 1 WARNING, 2 CRITICAL, "
+        "3 UNKNOWN) with a one-line status; default from [audit] exit_codes.", show_default=False)] = None,
+    perfdata: Annotated[Optional[bool], typer.Option(
+        "--perfdata/--no-perfdata", help="Append monitoring perfdata to the nagios status line.",
+        show_default=False)] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but findings (no notes).")] = False,
 ) -> None:
     """Audit indexes, vacuum health and configuration; exit 1 when a finding reaches --fail-on."""
     from apexdb.errors import BadInput, FindingsReached
     from apexdb.ops.audit import (KINDS, SEVERITIES, check_names, excluded_from_config, run_audit,
                                   thresholds_from_config)
 
+    nagios, perfdata = _monitoring_options(exit_codes, perfdata)
     names = _target_names(target, all_targets)
     with Session(format, dsn, None) as s:
         kinds = KINDS if kind == "all" else (kind,)
@@ -90,14 +98,93 @@ def audit(
             conn = s.connect(application_name="apexdb audit")
             with s.out.progress(f"auditing {s.target.name}", total=check_groups(kinds)) as bar:
                 reports = [run_audit(conn, target=s.target.name, on_check=lambda name: bar.advance(), **options)]
+        if nagios:
+            from apexdb.errors import StatusExit
+            from apexdb.ops.audit.monitoring import STATES, state_of, status_line
+
+            _render_status(s.out, reports, status_line(reports, perfdata), quiet)
+            raise StatusExit(STATES[state_of(reports)])
         render_reports(s.out, reports, fix_only=fix and format == "table", several=len(names) > 1 or all_targets,
-                       fail_on=fail_on)
+                       fail_on=fail_on, quiet=quiet)
         if apply:
             _apply(s, reports[0], names[0] if names else None, yes, lock_timeout)
         reached = [f for r in reports for f in r.findings
                    if SEVERITIES.index(f.severity) >= SEVERITIES.index(fail_on)]
         if reached:
             raise FindingsReached(f"{len(reached)} finding(s) at or above {fail_on}")
+
+
+def _monitoring_options(exit_codes: str | None, perfdata: bool | None) -> tuple[bool, bool]:
+    """(nagios?, perfdata?) from the flags, else [audit] exit_codes / perfdata in the config file."""
+    from apexdb.config import load_config
+    from apexdb.errors import BadInput
+    from apexdb.ops.audit.monitoring import EXIT_CODE_STYLES
+
+    section = load_config().section("audit")
+    style = exit_codes or str(section.get("exit_codes", "default"))
+    if style not in EXIT_CODE_STYLES:
+        raise BadInput(f"--exit-codes {style!r}: choose from {', '.join(EXIT_CODE_STYLES)}")
+    return style == "nagios", bool(section.get("perfdata", False) if perfdata is None else perfdata)
+
+
+def _nagios_requested(args: list[str]) -> bool:
+    """Whether this command line asked for nagios exit codes (read before or without option parsing)."""
+    words = [a for a in args if not a.startswith("-")]
+    if not words or words[0] != "audit":
+        return False
+    for i, arg in enumerate(args):
+        if arg == "--exit-codes" and i + 1 < len(args):
+            return args[i + 1] == "nagios"
+        if arg.startswith("--exit-codes="):
+            return arg.split("=", 1)[1] == "nagios"
+    try:
+        from apexdb.config import load_config
+
+        return str(load_config().section("audit").get("exit_codes", "")) == "nagios"
+    except Exception:  # an unreadable config file is reported as the error itself
+        return False
+
+
+def monitoring_exit_code(args: list[str], code: int) -> int:
+    """Under --exit-codes nagios, any failure (usage, connection, database, Ctrl-C) is UNKNOWN (3),
+    with the status line on stdout where the monitoring runner reads it."""
+    from apexdb.cli.common import CURRENT
+    from apexdb.errors import StatusExit
+
+    if code == 0 or isinstance(CURRENT.get("status_exit"), StatusExit) or not _nagios_requested(args):
+        return code
+    from apexdb.ops.audit.monitoring import unknown_line
+    from apexdb.render import Renderer
+
+    Renderer().line(unknown_line(CURRENT.get("error_message") or f"exit {code}"))
+    return 3
+
+
+def _render_status(out, reports, line: str, quiet: bool) -> None:
+    from apexdb.cli.common import CURRENT
+    from apexdb.errors import StatusExit
+
+    CURRENT["status_exit"] = StatusExit(0)  # the status line is this run's answer: no UNKNOWN on top
+    if not quiet:
+        for report in reports:
+            for note in report.notes:
+                out.note(note)
+    if out.fmt == "json":
+        out.line(_json_with_status(reports, line))
+        return
+    out.line(line)
+    for f in (f for r in reports for f in r.findings):  # long output: one finding per line
+        out.line(f"{f.severity.upper()} {f.check} {f.object}: {' '.join(f.detail.split())}")
+
+
+def _json_with_status(reports, line: str) -> str:
+    from apexdb.render.format import to_json
+    from apexdb.ops.audit.monitoring import state_of
+
+    several = len(reports) > 1
+    return to_json({"status": state_of(reports), "status_line": line,
+                    "findings": [f.public(with_target=several) for r in reports for f in r.findings],
+                    "summary": _summary(reports, "warning")})
 
 
 def _pairs(items: list[str]) -> dict[str, str]:
@@ -144,7 +231,8 @@ def _apply(s: Session, report, target_name: str | None, yes: bool, lock_timeout:
     s.out.note(f"--apply: {len(done)} statement(s) applied; rerun the audit to see what remains")
 
 
-def render_reports(out, reports, *, fix_only: bool, several: bool, fail_on: str = "critical") -> None:
+def render_reports(out, reports, *, fix_only: bool, several: bool, fail_on: str = "critical",
+                   quiet: bool = False) -> None:
     """Findings as one table (a target column when several), the fix script, or one JSON document."""
     from apexdb.ops.audit.fixes import fix_script
     from apexdb.render import Column, cols
@@ -152,14 +240,18 @@ def render_reports(out, reports, *, fix_only: bool, several: bool, fail_on: str 
 
     for report in reports:
         prefix = f"{report.target}: " if several else ""
-        for note in report.notes:
+        for note in report.notes if not quiet else ():
             out.note(prefix + note)
+        for line in report.coverage:
+            out.info(prefix + line)
         if report.stats_reset is not None:
             out.info(f"{prefix}statistics reset {human_seconds(report.stats_age_s)} ago ({report.stats_reset:%Y-%m-%d %H:%M})")
     findings = [f for r in reports for f in r.findings]
     if fix_only:
         out.line(fix_script(reports).rstrip("\n"))
         return
+    if not findings and out.fmt == "table" and (quiet or not out.rich_stdout):
+        return  # quiet when all is well: cron mails nothing
     doc = {"findings": [f.public(with_target=several) for f in findings],
            "summary": _summary(reports, fail_on),
            "target": [r.target for r in reports] if several else reports[0].target}

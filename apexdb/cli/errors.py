@@ -85,7 +85,10 @@ def report(exc: BaseException, renderer=None) -> int:
     """Print the one line (and the traceback under --debug); return the exit code."""
     from apexdb.render import Renderer
 
+    from apexdb.cli.common import CURRENT
+
     code, message = describe(exc)
+    CURRENT["error_message"] = message  # for a monitoring status line (audit --exit-codes nagios)
     out = renderer or Renderer()
     if debug_enabled():
         out.stderr.write(redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__))))
