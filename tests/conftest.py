@@ -23,7 +23,7 @@ from apexdb.db.embedded import EmbeddedServer
 
 PG15_BIN = Path("/usr/lib/postgresql/15/bin")
 TEST_SETTINGS = {"fsync": "off", "full_page_writes": "off", "shared_buffers": "128MB",
-                 "max_connections": "200"}
+                 "max_connections": "200", "max_prepared_transactions": "10"}
 _CLEARED_ENV = ("APEXDB_DSN", "DATABASE_URL", "APEXDB_TARGET", "APEXDB_CONFIG", "APEXDB_PORT", "PGHOST",
                 "PGPORT", "PGSERVICE", "PGDATABASE", "PGUSER", "PGPASSWORD", "NO_COLOR", "APEXDB_DEBUG")
 _counter = itertools.count()
