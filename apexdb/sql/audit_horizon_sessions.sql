@@ -11,7 +11,7 @@ SELECT a.pid,
        left(regexp_replace(a.query, '\s+', ' ', 'g'), 200) AS query,
        a.state IS NULL AS hidden
 FROM pg_stat_activity a
-WHERE a.backend_type = 'client backend'
+WHERE (a.backend_type = 'client backend' OR a.backend_type IS NULL)  -- NULL: another role's, hidden
   AND a.pid <> pg_backend_pid()
   AND a.datid = (SELECT oid FROM pg_database WHERE datname = current_database())
   AND (a.xact_start IS NOT NULL OR a.state IS NULL)

@@ -1,6 +1,7 @@
 -- Relations in this database another session holds or waits for an ACCESS EXCLUSIVE lock on
 SELECT l.relation::bigint AS oid,
-       coalesce(format('%I.%I', n.nspname, c.relname), l.relation::text) AS name,
+       -- a table created in another session's open transaction is not in our pg_class yet: its oid then
+       coalesce(CASE WHEN c.oid IS NOT NULL THEN format('%I.%I', n.nspname, c.relname) END, l.relation::text) AS name,
        l.pid,
        l.granted,
        left(a.query, 200) AS query
