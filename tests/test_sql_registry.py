@@ -101,6 +101,7 @@ def run_everything(database) -> list[Outcome]:
                      "INSERT INTO smoke_items VALUES (1, 'a', '{1,2,3}'), (2, 'b', NULL)")
         index = "USING hnsw (embedding vector_l2_ops)" if has_vector else "(title)"
         conn.execute(f"CREATE INDEX smoke_items_embedding_idx ON smoke_items {index}")
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple")  # audit_pgstattuple_approx calls it
         schema = conn.execute("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
                               "WHERE e.extname = 'pg_stat_statements'").fetchone()[0]
         known = identifier_values(schema)
