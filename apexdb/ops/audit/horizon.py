@@ -44,7 +44,8 @@ def check_sessions(ctx: AuditContext) -> None:
         idle = (s["state"] or "").startswith("idle in transaction")
         level = _level(s["state_age_s"], th.idle_in_transaction_warning, th.idle_in_transaction_critical)
         query = f"; last query: {s['query'].rstrip('; ')}" if s["query"] else ""
-        xmin = f", xmin {s['xmin_age']:,} transactions old" if s["xmin_age"] is not None else ""
+        xmin = (f", xmin {s['xmin_age']:,} transactions old" if s["xmin_age"] is not None else
+                f", its XID {s['xid_age']:,} transactions old" if s["xid_age"] is not None else "")
         terminate = f"SELECT pg_terminate_backend({s['pid']});  -- rolls its transaction back"
         if idle and level:
             ctx.add(Finding(
