@@ -1,4 +1,4 @@
--- The table columns of every user index's keys: position, type, array or not, NOT NULL
+-- Index keys that are array, boolean or timestamp columns (the shapes index_shapes judges): position, type, NOT NULL
 SELECT i.indexrelid::bigint AS index_oid,
        k.pos::int AS position,
        a.attname::text AS column_name,
@@ -13,5 +13,6 @@ JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
 JOIN pg_type t ON t.oid = a.atttypid
 WHERE k.attnum > 0
   AND k.pos <= i.indnkeyatts
+  AND (t.typcategory = 'A' OR t.typname IN ('bool', 'timestamp', 'timestamptz'))
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname !~ '^pg_(toast|temp_)'

@@ -1,4 +1,4 @@
--- User tables (not partitions, not extension members) with their primary key, row estimate and comment state
+-- User tables (not partitions, not extension members) with their primary key and row estimate
 SELECT c.oid::bigint AS table_oid,
        n.nspname AS schema,
        c.relname AS table,
@@ -9,11 +9,7 @@ SELECT c.oid::bigint AS table_oid,
        EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid
                  AND i.indpred IS NULL AND i.indexprs IS NULL
                  AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
-                                 AND a.attnum = ANY (i.indkey) AND NOT a.attnotnull)) AS has_unique_not_null,
-       obj_description(c.oid, 'pg_class') IS NOT NULL AS has_comment,
-       ARRAY(SELECT a.attname::text FROM pg_attribute a
-             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-               AND col_description(c.oid, a.attnum) IS NULL ORDER BY a.attnum) AS uncommented_columns
+                                 AND a.attnum = ANY (i.indkey) AND NOT a.attnotnull)) AS has_unique_not_null
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p')

@@ -17,7 +17,7 @@ BLOAT_ESTIMATED = ("btree",)
 
 
 def key_columns(ctx: AuditContext) -> dict[int, dict[int, dict[str, Any]]]:
-    """index oid -> key position -> the table column there (expressions are absent)."""
+    """index oid -> key position -> the array, boolean or timestamp table column there."""
     def load():
         out: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
         for row in fetch(ctx.conn, "audit_index_key_columns"):

@@ -21,12 +21,8 @@ def _table_finding(check: str, severity: str, row: dict[str, Any], obj: str, det
                    statements=tuple(statements))
 
 
-def tables(ctx: AuditContext) -> list[dict[str, Any]]:
-    return ctx.cached("schema_tables", lambda: fetch(ctx.conn, "audit_schema_tables"))
-
-
 def check_primary_keys(ctx: AuditContext) -> None:
-    for t in tables(ctx):
+    for t in fetch(ctx.conn, "audit_schema_tables"):
         if t["has_primary_key"]:
             continue
         hint = ("a UNIQUE index on NOT NULL columns exists: promote it with ALTER TABLE ... ADD CONSTRAINT ... "
@@ -42,7 +38,7 @@ def check_primary_keys(ctx: AuditContext) -> None:
 
 def check_comments(ctx: AuditContext) -> None:
     """Off by default: tables and columns without COMMENT ON."""
-    for t in tables(ctx):
+    for t in fetch(ctx.conn, "audit_schema_comments"):
         missing = ([] if t["has_comment"] else ["the table"]) + list(t["uncommented_columns"])
         if not missing:
             continue
