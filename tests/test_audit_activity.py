@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from psycopg.conninfo import make_conninfo
-
+from test_audit_cron import login_role
 from test_audit_schema import by_key
 
 ZERO_IDLE = ["--threshold", "idle_in_transaction_warning=0"]
@@ -95,11 +94,7 @@ def test_connections_near_saturation_break_down_by_application(apex, db):
 @pytest.fixture
 def plain_dsn(db):
     """A LOGIN role with no pg_monitor and no privileges on the application's tables."""
-    role = f"plain_{db.name}"
-    db.sql(f"CREATE ROLE {role} LOGIN PASSWORD 'plain-pw'")
-    yield make_conninfo(db.dsn, user=role, password="plain-pw")
-    db.sql(f"DROP OWNED BY {role}")
-    db.sql(f"DROP ROLE {role}")
+    yield from login_role(db, "plain")
 
 
 def test_role_without_pg_monitor_says_what_each_check_could_not_see(db, plain_dsn, idle_session):

@@ -66,14 +66,20 @@ def test_statement_timeout_makes_findings_not_a_crash(apex, db):
             assert "statement_timeout" in f["detail"]
 
 
-@pytest.fixture
-def monitor_dsn(db):
-    """A LOGIN role with only pg_monitor (the embedded server wants a password for it)."""
-    role = f"mon_{db.name}"
-    db.sql(f"CREATE ROLE {role} LOGIN PASSWORD 'monitor-pw' IN ROLE pg_monitor")
-    yield make_conninfo(db.dsn, user=role, password="monitor-pw")
+def login_role(db, prefix: str, membership: str = ""):
+    """A LOGIN role (the embedded server wants a password for it), dropped afterwards: a generator
+    for fixtures, yielding its DSN."""
+    role = f"{prefix}_{db.name}"
+    db.sql(f"CREATE ROLE {role} LOGIN PASSWORD '{prefix}-pw' {membership}")
+    yield make_conninfo(db.dsn, user=role, password=f"{prefix}-pw")
     db.sql(f"DROP OWNED BY {role}")
     db.sql(f"DROP ROLE {role}")
+
+
+@pytest.fixture
+def monitor_dsn(db):
+    """A LOGIN role with only pg_monitor."""
+    yield from login_role(db, "monitor", "IN ROLE pg_monitor")
 
 
 def test_pg_monitor_role_audits_and_says_what_it_cannot_see(db, monitor_dsn):

@@ -99,32 +99,29 @@ def thresholds_from_config() -> Thresholds:
 
 
 def excluded_from_config() -> tuple[str, ...]:
-    from apexdb.config import load_config
-    from apexdb.errors import BadInput
-
-    value = load_config().section("audit").get("exclude", [])
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list):
-        raise BadInput("[audit] exclude in the config file must be a list of check names")
-    return check_names(value, "the [audit] exclude list of the config file")
-
-
-_NON_THRESHOLD_KEYS = ("exclude", "include", "statement_timeout", "lock_timeout", "fail_on", "exit_codes",
-                       "perfdata")
+    """Checks the [audit] exclude list skips."""
+    return _config_checks("exclude")
 
 
 def included_from_config() -> tuple[str, ...]:
     """Off-by-default checks the [audit] include list turns on."""
+    return _config_checks("include")
+
+
+def _config_checks(key: str) -> tuple[str, ...]:
     from apexdb.config import load_config
     from apexdb.errors import BadInput
 
-    value = load_config().section("audit").get("include", [])
+    value = load_config().section("audit").get(key, [])
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
-        raise BadInput("[audit] include in the config file must be a list of check names")
-    return check_names(value, "the [audit] include list of the config file")
+        raise BadInput(f"[audit] {key} in the config file must be a list of check names")
+    return check_names(value, f"the [audit] {key} list of the config file")
+
+
+_NON_THRESHOLD_KEYS = ("exclude", "include", "statement_timeout", "lock_timeout", "fail_on", "exit_codes",
+                       "perfdata")
 
 
 def run_audit(conn, kinds: Iterable[str] = KINDS, thresholds: Thresholds | dict[str, Any] | None = None,

@@ -22,7 +22,7 @@ def _table_finding(check: str, severity: str, row: dict[str, Any], obj: str, det
 
 
 def check_primary_keys(ctx: AuditContext) -> None:
-    for t in fetch(ctx.conn, "audit_schema_tables"):
+    for t in fetch(ctx.conn, "audit_schema_tables", {"comments": False}):
         if t["has_primary_key"]:
             continue
         hint = ("a UNIQUE index on NOT NULL columns exists: promote it with ALTER TABLE ... ADD CONSTRAINT ... "
@@ -38,7 +38,7 @@ def check_primary_keys(ctx: AuditContext) -> None:
 
 def check_comments(ctx: AuditContext) -> None:
     """Off by default: tables and columns without COMMENT ON."""
-    for t in fetch(ctx.conn, "audit_schema_comments"):
+    for t in fetch(ctx.conn, "audit_schema_tables", {"comments": True}):
         missing = ([] if t["has_comment"] else ["the table"]) + list(t["uncommented_columns"])
         if not missing:
             continue
