@@ -149,20 +149,23 @@ def test_heap_bloat_estimated_then_measured_with_pgstattuple(apex, db):
         DELETE FROM bloaty WHERE id % 10 <> 0;
         CREATE TABLE fine (id int PRIMARY KEY, pad text);
         INSERT INTO fine SELECT g, repeat('x', 100) FROM generate_series(1, 100000) g;
+        CREATE TABLE narrow (id int PRIMARY KEY, v int);                -- 360 kB, 90% free after VACUUM
+        INSERT INTO narrow SELECT g, g FROM generate_series(1, 10000) g;
+        DELETE FROM narrow WHERE id % 10 <> 0;
     """)
-    db.sql("VACUUM ANALYZE bloaty")
-    db.sql("VACUUM ANALYZE fine")
+    for table in ("bloaty", "fine", "narrow"):
+        db.sql(f"VACUUM ANALYZE {table}")
     r = apex("audit", "vacuum", "--only", "table_bloat", "--format", "json")
     assert r.exit_code == 0, r
     got = by_key(r)
-    assert set(got) == {("table_bloat", "public.bloaty")}
+    assert set(got) == {("table_bloat", "public.bloaty"), ("table_bloat", "public.narrow")}
     assert "estimated from pg_stats" in got[("table_bloat", "public.bloaty")]["detail"]
     assert any("pgstattuple is not installed" in n for n in r.json["summary"]["notes"])
     assert "pgstattuple is not installed" in r.stderr
     db.sql("CREATE EXTENSION pgstattuple")
     r = apex("audit", "vacuum", "--only", "table_bloat", "--format", "json")
     got = by_key(r)
-    assert set(got) == {("table_bloat", "public.bloaty")}
+    assert set(got) == {("table_bloat", "public.bloaty"), ("table_bloat", "public.narrow")}
     detail = got[("table_bloat", "public.bloaty")]["detail"]
     assert "measured with pgstattuple_approx" in detail
     assert not r.json["summary"]["notes"]

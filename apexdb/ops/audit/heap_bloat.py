@@ -63,7 +63,10 @@ def check_table_bloat(ctx: AuditContext) -> None:
     block_size = ctx.facts.get("block_size") or 8192
     min_pages = max(1, th.table_bloat_min_bytes // block_size)
     hidden = estimated = 0
+    dead = ctx.cached("dead_flagged", set)  # dead_tuples already says VACUUM: what remains after it is bloat
     for t in fetch(ctx.conn, "audit_table_bloat", {"min_pages": min_pages, "locked": ctx.locked_oids}):
+        if t["table_oid"] in dead:
+            continue
         expected = expected_pages(t, block_size)
         if expected is None and not t["can_read_stats"]:
             hidden += 1

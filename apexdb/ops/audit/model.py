@@ -141,7 +141,7 @@ class Thresholds:
     sequence_warning_ratio: float = 0.8
     sequence_critical_ratio: float = 0.95
     int4_key_min_rows: int = 10_000_000
-    table_bloat_min_bytes: int = 1024 * 1024
+    table_bloat_min_bytes: int = 64 * 1024  # 8 pages: smaller tables cannot hold much
     table_bloat_ratio: float = 0.5
     transaction_age_warning: float = 3600
     transaction_age_critical: float = 6 * 3600
