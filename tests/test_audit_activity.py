@@ -85,6 +85,7 @@ def test_connections_near_saturation_break_down_by_application(apex, db):
         assert f["severity"] == "warning"
         assert "max_connections 200" in f["detail"] and "3 reserved for superusers" in f["detail"]
         assert "pool-a 3" in f["detail"] and f"{db.name} " in f["detail"]
+        assert r.json["summary"]["metrics"]["connections"] >= 4  # the three and the audit's own
         assert ("connections", "max_connections") not in by_key(apex("audit", "activity", "--format", "json"))
     finally:
         for conn in extra:

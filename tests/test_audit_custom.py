@@ -81,6 +81,7 @@ def test_bad_custom_checks_are_refused_and_nothing_changes(apex, db, jobs, tmp_p
     assert db.scalar("SELECT count(*) FROM jobs") == 11
     r = apex("audit", "custom", "--exit-codes", "nagios", env=env)
     assert r.exit_code == 3 and r.stdout.startswith("APEXDB AUDIT UNKNOWN: custom check [checks.bad]")
+    assert apex("audit", "schema", env=env).exit_code == 0  # read only when custom checks run
 
 
 def test_unknown_threshold_and_check_names_list_the_known_ones(apex):

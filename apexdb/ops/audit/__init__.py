@@ -23,8 +23,10 @@ __all__ = ["ALL_CHECKS", "CHECKS", "KINDS", "SEVERITIES", "SEVERITY_RANK", "Audi
            "run_audit", "thresholds_from_config", "excluded_from_config"]
 
 
-def _families() -> dict[str, list[tuple[str, Callable, tuple[str, ...]]]]:
-    """kind -> [(name for messages, check function, the check names it produces)] in run order."""
+def _families(kinds: Iterable[str] = KINDS) -> dict[str, list[tuple[str, Callable, tuple[str, ...]]]]:
+    """kind -> [(name for messages, check function, the check names it produces)] in run order.
+
+    The config file's custom checks are read (and validated) only when ``kinds`` has ``custom``."""
     from apexdb.ops.audit import (column_types, connections, custom, heap_bloat, horizon, index_shapes, schema,
                                   sequences)
     from apexdb.ops.audit import config_checks as cfg, index_stats, indexes, vacuum, vectors
@@ -80,13 +82,14 @@ def _families() -> dict[str, list[tuple[str, Callable, tuple[str, ...]]]]:
             ("standby", horizon.check_standby, ("hot_standby_feedback",)),
             ("connections", connections.check_connections, ("connections",)),
         ],
-        "custom": custom.families(),
+        "custom": custom.families() if "custom" in kinds else [],
     }
 
 
 def check_groups(kinds: Iterable[str]) -> int:
     """How many groups of checks ``run_audit`` runs for ``kinds`` (the length of its progress)."""
-    families = _families()
+    kinds = tuple(kinds)
+    families = _families(kinds)
     return sum(len(families[k]) for k in kinds if k in families)
 
 
@@ -149,7 +152,7 @@ def run_audit(conn, kinds: Iterable[str] = KINDS, thresholds: Thresholds | dict[
     ctx = AuditContext(conn, thresholds, frozenset(check_names(tuple(exclude), "exclude")),
                        frozenset(check_names(tuple(only), "only")) if only is not None else None, report,
                        include=frozenset(included_from_config()))
-    families = _families()  # validates the config file's custom checks before anything runs
+    families = _families(kinds)  # validates the config file's custom checks before anything runs
     statement_timeout, lock_timeout = _timeouts(statement_timeout, lock_timeout)
     ctx.statement_timeout = statement_timeout or load_config().setting("statement_timeout")
     # The transaction itself runs with no statement timeout; each check's savepoint gets it

@@ -87,7 +87,7 @@ class AuditReport:
         counts = self.counts()
         return {**counts, "total": len(self.findings), "kinds": list(self.kinds), "checks": self.checks_run,
                 "stats_reset": self.stats_reset, "stats_age_s": self.stats_age_s, "notes": self.notes,
-                "coverage": self.coverage}
+                "coverage": self.coverage, "metrics": {k: v[0] for k, v in sorted(self.metrics.items())}}
 
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)?\s*$", re.I)
