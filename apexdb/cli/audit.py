@@ -52,7 +52,7 @@ def audit(
         show_default=False)] = None,
     exit_codes: Annotated[Optional[str], typer.Option(
         "--exit-codes", help="default (0/1 by --fail-on, 2-4 errors) or nagios (0 OK, 1 WARNING, 2 CRITICAL, "
-        "3 UNKNOWN) with a one-line status; default from [audit] exit_codes.", show_default=False)] = None,
+        "3 UNKNOWN) with a one-line status; default from exit_codes in the config file's audit section.", show_default=False)] = None,
     perfdata: Annotated[Optional[bool], typer.Option(
         "--perfdata/--no-perfdata", help="Append monitoring perfdata to the nagios status line.",
         show_default=False)] = None,
