@@ -52,7 +52,8 @@ def audit(
         show_default=False)] = None,
     exit_codes: Annotated[Optional[str], typer.Option(
         "--exit-codes", help="default (0/1 by --fail-on, 2-4 errors) or nagios (0 OK, 1 WARNING, 2 CRITICAL, "
-        "3 UNKNOWN) with a one-line status; default from exit_codes in the config file's audit section.", show_default=False)] = None,
+        "3 UNKNOWN) with a one-line status; default from exit_codes in the config file's audit section.",
+        show_default=False)] = None,
     perfdata: Annotated[Optional[bool], typer.Option(
         "--perfdata/--no-perfdata", help="Append monitoring perfdata to the nagios status line.",
         show_default=False)] = None,
@@ -102,8 +103,13 @@ def audit(
             from apexdb.errors import StatusExit
             from apexdb.ops.audit.monitoring import STATES, state_of, status_line
 
-            _render_status(s.out, reports, status_line(reports, perfdata), quiet)
-            raise StatusExit(STATES[state_of(reports)])
+            from apexdb.cli.common import CURRENT
+            from apexdb.render.audit_status import render_status
+
+            CURRENT["status_exit"] = StatusExit(STATES[state_of(reports)])  # the answer: no UNKNOWN on top
+            render_status(s.out, reports, status_line(reports, perfdata), state_of(reports),
+                          _summary(reports, "warning"), quiet=quiet)
+            raise CURRENT["status_exit"]
         render_reports(s.out, reports, fix_only=fix and format == "table", several=len(names) > 1 or all_targets,
                        fail_on=fail_on, quiet=quiet)
         if apply:
@@ -158,33 +164,6 @@ def monitoring_exit_code(args: list[str], code: int) -> int:
 
     Renderer().line(unknown_line(CURRENT.get("error_message") or f"exit {code}"))
     return 3
-
-
-def _render_status(out, reports, line: str, quiet: bool) -> None:
-    from apexdb.cli.common import CURRENT
-    from apexdb.errors import StatusExit
-
-    CURRENT["status_exit"] = StatusExit(0)  # the status line is this run's answer: no UNKNOWN on top
-    if not quiet:
-        for report in reports:
-            for note in report.notes:
-                out.note(note)
-    if out.fmt == "json":
-        out.line(_json_with_status(reports, line))
-        return
-    out.line(line)
-    for f in (f for r in reports for f in r.findings):  # long output: one finding per line
-        out.line(f"{f.severity.upper()} {f.check} {f.object}: {' '.join(f.detail.split())}")
-
-
-def _json_with_status(reports, line: str) -> str:
-    from apexdb.render.format import to_json
-    from apexdb.ops.audit.monitoring import state_of
-
-    several = len(reports) > 1
-    return to_json({"status": state_of(reports), "status_line": line,
-                    "findings": [f.public(with_target=several) for r in reports for f in r.findings],
-                    "summary": _summary(reports, "warning")})
 
 
 def _pairs(items: list[str]) -> dict[str, str]:

@@ -111,7 +111,8 @@ class AuditContext:
                     check(self)
                     set_local(self.conn, statement_timeout="0")  # so RELEASE SAVEPOINT cannot be cancelled
                 if not meta:
-                    self.report.checks_run.extend(c for c in checks if self.enabled(c) and c not in self.report.checks_run)
+                    self.report.checks_run.extend(c for c in checks
+                                                  if self.enabled(c) and c not in self.report.checks_run)
                 return
             except psycopg.Error as exc:
                 del self.report.findings[kept:]
