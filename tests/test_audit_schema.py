@@ -191,3 +191,19 @@ def test_int4_key_on_a_big_table(apex, db):
     assert not [k for k in findings(apex("audit", "schema", "--format", "json")) if k[0] == "int4_key_on_big_table"]
     r = apex("audit", "schema", "--format", "json", "--threshold", "int4_key_min_rows=1000")
     assert ("int4_key_on_big_table", "public.events.id") in findings(r)
+
+
+def test_heap_bloat_of_a_table_never_analyzed_is_estimated_from_sampled_rows(apex, db):
+    run(db, """
+        CREATE TABLE churn (id int PRIMARY KEY, pad text) WITH (autovacuum_enabled = false);
+        INSERT INTO churn SELECT g, repeat('x', 60) FROM generate_series(1, 20000) g;
+        DELETE FROM churn WHERE id % 10 <> 0;
+        CREATE TABLE steady (id int PRIMARY KEY, pad text) WITH (autovacuum_enabled = false);
+        INSERT INTO steady SELECT g, md5(g::text) FROM generate_series(1, 20000) g;
+    """)
+    db.sql("VACUUM churn")  # no ANALYZE: pg_stats has nothing for either table
+    db.sql("VACUUM steady")
+    r = apex("audit", "vacuum", "--only", "table_bloat", "--format", "json")
+    got = by_key(r)
+    assert set(got) == {("table_bloat", "public.churn")}, r
+    assert "estimated from sampled rows: never analyzed" in got[("table_bloat", "public.churn")]["detail"]

@@ -27,12 +27,17 @@ def _align(n: float) -> float:
     return math.ceil(n / MAXALIGN) * MAXALIGN
 
 
-def expected_pages(t: dict[str, Any], block_size: int) -> int | None:
-    """Pages a fresh copy of the table would take, or None when pg_stats does not cover every column."""
-    if t["columns_with_stats"] < t["columns"] or t["columns"] == 0:
+def expected_pages(t: dict[str, Any], block_size: int, row_width: float | None = None) -> int | None:
+    """Pages a fresh copy of the table would take, or None when pg_stats does not cover every column.
+
+    ``row_width`` (a sampled whole-row size, header included) stands in for pg_stats when given."""
+    if row_width is not None:
+        tuple_bytes = _align(row_width) + ITEM_ID
+    elif t["columns_with_stats"] < t["columns"] or t["columns"] == 0:
         return None
-    header = TUPLE_HEADER + (math.ceil(t["columns"] / 8) if t["has_nulls"] else 0)
-    tuple_bytes = _align(header) + _align(t["data_width"]) + ITEM_ID
+    else:
+        header = TUPLE_HEADER + (math.ceil(t["columns"] / 8) if t["has_nulls"] else 0)
+        tuple_bytes = _align(header) + _align(t["data_width"]) + ITEM_ID
     usable = (block_size - PAGE_HEADER) * t["fillfactor"] / 100
     per_page = max(1, int(usable // tuple_bytes))
     return max(1, math.ceil(t["reltuples"] / per_page))
@@ -72,11 +77,16 @@ def check_table_bloat(ctx: AuditContext) -> None:
             hidden += 1
         if pgstattuple_schema(ctx) and _measured(ctx, t, min_pages):
             continue
-        if expected is None or t["pages"] < min_pages:
+        if t["pages"] < min_pages:
+            continue
+        how = "estimated from pg_stats"
+        if expected is None and t["columns_with_stats"] == 0 and t["can_read_stats"]:
+            expected, how = _from_sample(ctx, t, block_size), "estimated from sampled rows: never analyzed"
+        if expected is None:
             continue
         size = t["pages"] * block_size
         wasted = max(0, (t["pages"] - expected) * block_size)
-        if _judge(ctx, t, "table", size, wasted, "estimated from pg_stats"):
+        if _judge(ctx, t, "table", size, wasted, how):
             estimated += 1
     if hidden:
         ctx.note(f"table bloat: {hidden} table(s) are ones role {ctx.facts.get('role')} may not SELECT from, so "
@@ -84,6 +94,18 @@ def check_table_bloat(ctx: AuditContext) -> None:
     if estimated and not pgstattuple_schema(ctx) and not ctx._cache.get("pgstattuple_denied"):
         ctx.note("table bloat: pgstattuple is not installed in this database, so bloat is estimated from "
                  "statistics; CREATE EXTENSION pgstattuple for measured figures")
+
+
+SAMPLE_PAGES = 64
+
+
+def _from_sample(ctx: AuditContext, t: dict[str, Any], block_size: int) -> int | None:
+    """Expected pages from the average size of rows on about SAMPLE_PAGES sampled pages."""
+    percent = min(100.0, 100.0 * SAMPLE_PAGES / max(1, t["pages"]))
+    row = fetch_one(ctx.conn, "audit_table_row_width", {"percent": percent}, table=(t["schema"], t["table"]))
+    if not row or not row["sampled"]:
+        return None
+    return expected_pages(t, block_size, row_width=row["row_width"])
 
 
 def _measured(ctx: AuditContext, t: dict[str, Any], min_pages: int) -> bool:
