@@ -145,12 +145,15 @@ def scratch_copy(conn, db_target, target, held_out_ids: list[Any], filters, sizi
 
     from apexdb.db.connection import close_settings_connection, connect_with_settings, set_local
 
-    wconn = connect_with_settings(db_target, {"lock_timeout": "5s"}, application_name="apexdb tune (scratch copy)")
+    from apexdb.config import load_config
+
+    wconn = connect_with_settings(db_target, {"lock_timeout": load_config().setting("lock_timeout")},
+                                  application_name="apexdb tune (scratch copy)")
     try:
         with wconn.transaction(force_rollback=True):
             set_local(wconn, statement_timeout=f"{int(statement_timeout_s * 1000)}ms", **sizing.settings())
-            copy_target = _create(wconn, target, filters)
             try:
+                copy_target = _create(wconn, target, filters)
                 _copy_rows(conn, wconn, target, copy_target, held_out_ids, filters, on_copy, statement_timeout_s)
                 wconn.execute(_ident_sql("ANALYZE {}", copy_target.table.ident))
                 _build(conn, wconn, target, copy_target, on_build)
