@@ -290,7 +290,7 @@ def test_rows_without_a_vector_are_never_neighbours(apex, db):
     assert sorted(ids(r)) == list(range(1481, 1496))  # 15 rows have a vector; the 4 NULL ones are left out
     r = apex("search", "items", "--like", "1496")
     assert r.exit_code == 2 and "is NULL" in r.stderr
-    r = apex("tune", "items", "--queries", "20", "--target-recall", "0.5", "--format", "json")
+    r = apex("tune", "items", "--sample", "20", "--target-recall", "0.5", "--format", "json")
     assert r.exit_code == 0, r
 
 
