@@ -171,19 +171,12 @@ def vector_indexes(conn, table: TableRef | None = None) -> list[VectorIndex]:
 
 
 def indexes_on_column(conn, column: VectorColumn) -> list[VectorIndex]:
-    """Valid ANN indexes over ``column`` itself or an expression on it (``col::halfvec(n)``)."""
+    """Every ANN index (valid or not) over ``column`` itself or an expression on it (``col::halfvec(n)``)."""
+    from apexdb.ops.explain.conditions import expression_columns  # PostgreSQL's parser, not a regex
+
     table = TableRef(column.table_oid, column.schema, column.table, "r", column.estimated_rows)
-    found = []
-    for idx in vector_indexes(conn, table):
-        if idx.column == column.column or (idx.expression and _mentions(idx.expression, column.column)):
-            found.append(idx)
-    return found
-
-
-def _mentions(expression: str, column: str) -> bool:
-    import re
-
-    return re.search(r'(^|[^\w"])"?' + re.escape(column) + r'"?([^\w"]|$)', expression) is not None
+    return [idx for idx in vector_indexes(conn, table)
+            if idx.column == column.column or (idx.column is None and column.column in expression_columns(idx.expression))]
 
 
 def describe(obj: Any) -> dict[str, Any]:
