@@ -14,7 +14,7 @@ from apexdb.ops.explain.statement import Statement, where
 DEFAULT_TIMEOUT_S = 60.0
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ExplainOptions:
     analyze: bool = False
     buffers: bool | None = None  # None: with ANALYZE
