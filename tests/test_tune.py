@@ -211,7 +211,7 @@ def test_tune_without_an_index_explains_how_to_create_one(apex, db):
     r = apex("tune", "items", "embedding")
     assert r.exit_code == 2, r
     assert "no HNSW or IVFFlat index" in r.stderr and "apexdb index create" in r.stderr
-    assert "CREATE INDEX ON public.items USING hnsw" in r.stderr
+    assert 'CREATE INDEX CONCURRENTLY "items_embedding_hnsw_l2_idx" ON "public"."items" USING hnsw' in r.stderr
 
 
 def test_ivfflat_with_a_filter_tries_its_iterative_scan(apex, db):
