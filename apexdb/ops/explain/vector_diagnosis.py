@@ -144,8 +144,9 @@ def diagnose(order: VectorOrder, indexes: list[VectorIndex], plan: PlanNode, *, 
                     f"{index.name} (cost {_cost(forced):.0f}): {why}",
                     f"run ANALYZE {order.table} if the table changed a lot")
     return _why("unusable", "warning", index, f"the planner cannot use {index.name} for this query: it needs "
-                f"ORDER BY {col} {op} value with a LIMIT and no other sort key",
-                "ORDER BY the distance alone, with LIMIT k (an ORDER BY expression or a missing LIMIT prevents it)")
+                f"ORDER BY {col} {op} value, ascending, with a LIMIT",
+                "ORDER BY the distance alone, ascending (an index returns nearest first; DESC or a sort key "
+                "before the distance cannot use it), with LIMIT k")
 
 
 def catalog_verdict(order: VectorOrder, on_column: list[VectorIndex]) -> Diagnosis | None:
