@@ -41,7 +41,8 @@ def tune(
         raise BadInput(f"--apply must be database or role (got {apply!r})")
     with Session(format, dsn, target) as s:
         conn = s.connect()
-        req = TuneRequest(table, column, target_recall, k, queries, queries_file, list(filter or []), budget, seed)
+        req = TuneRequest(table=table, column=column, target_recall=target_recall, k=k, queries=queries,
+                          queries_file=queries_file, filters=list(filter or []), budget_s=budget, seed=seed)
         with s.out.progress("tuning", total=queries) as bar:
             result = run_tune(conn, req, bar)
         for note in result.notes:
