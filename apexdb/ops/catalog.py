@@ -56,22 +56,29 @@ def metric_of_opclass(opclass: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class TableRef:
-    oid: int
+class _SchemaQualified:
+    """``schema`` and ``name`` as an identifier pair and as people read them."""
+
     schema: str
     name: str
-    kind: str
-    estimated_rows: int
 
     @property
     def ident(self) -> tuple[str, str]:
-        """For ``sql.compose(..., table=ref.ident)``: a quoted schema.name."""
+        """For ``sql.compose(..., table=ref.ident)`` / ``sql.Identifier(*ref.ident)``: a quoted schema.name."""
         return (self.schema, self.name)
 
     @property
     def display(self) -> str:
         return f"{self.schema}.{self.name}"
+
+
+@dataclass(frozen=True)
+class TableRef(_SchemaQualified):
+    oid: int
+    schema: str
+    name: str
+    kind: str
+    estimated_rows: int
 
 
 @dataclass(frozen=True)
@@ -200,7 +207,7 @@ MAX_IDENTIFIER = 63  # bytes in a PostgreSQL name
 
 
 @dataclass(frozen=True)
-class IndexRef:
+class IndexRef(_SchemaQualified):
     """An index found by name, with its table and state."""
 
     schema: str
@@ -217,14 +224,6 @@ class IndexRef:
     size_bytes: int
     definition: str
     backs_constraint: bool
-
-    @property
-    def ident(self) -> tuple[str, str]:
-        return (self.schema, self.name)
-
-    @property
-    def display(self) -> str:
-        return f"{self.schema}.{self.name}"
 
 
 def find_index(conn, name: str) -> IndexRef | None:
