@@ -3,7 +3,7 @@ with a statement timeout, and with ``$n`` parameters bound by the server."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 from apexdb.db.connection import rolled_back, server_versions
 from apexdb.errors import BadInput, DatabaseError
