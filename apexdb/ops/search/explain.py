@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from apexdb.db.connection import read_only, set_local
+from apexdb.db.connection import current_setting, read_only, set_local
 from apexdb.ops.explain import vector_diagnosis as diagnosis
 from apexdb.ops.explain.plan import PlanNode, parse_plan
 from apexdb.ops.search.query import SearchSql
@@ -33,7 +33,7 @@ def explain_search(conn, target: SearchTarget, search: SearchSql, settings: dict
     order = diagnosis.VectorOrder(target.table.display, target.column, target.column.column, target.operator,
                                   target.table.estimated_rows, cast=target.on_expression, filtered=search.filtered,
                                   index_scans_off=exact)
-    probes = settings.get("ivfflat.probes") or _current(conn, "ivfflat.probes")
+    probes = settings.get("ivfflat.probes") or current_setting(conn, "ivfflat.probes", missing_ok=True)
     verdict = diagnosis.diagnose(order, target.candidates, plan, probes=int(probes) if probes else None,
                                  replan=lambda: _explain(conn, search, settings, exact, forced=True)[0])
     index = verdict.index or target.index
@@ -70,9 +70,3 @@ def _shorten_vectors(text: str) -> str:
         return f"'[{','.join(values[:3])},... {len(values)} dims]'"
 
     return re.sub(r"'\[([^\]']{80,})\]'", short, text)
-
-
-def _current(conn, name: str) -> str | None:
-    from apexdb.db.connection import current_setting
-
-    return current_setting(conn, name, missing_ok=True)

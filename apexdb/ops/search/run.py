@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from apexdb.db.connection import read_only, set_local
+from apexdb.db.connection import current_setting, read_only, set_local
 from apexdb.db.queries import fetch
 from apexdb.errors import BadInput
 from apexdb.ops.search.explain import PlanVerdict, explain_search
@@ -213,24 +213,18 @@ def _explain_short(conn, target: SearchTarget, req: SearchRequest, filters, sear
     hnsw = target.index.method == "hnsw"
     needed = req.k + (1 if req.like is not None else 0)  # --like: the row itself is found, then dropped
     if hnsw:
-        ef = req.ef_search or int(_setting(conn, "hnsw.ef_search"))
+        ef = req.ef_search or int(current_setting(conn, "hnsw.ef_search"))
         stops = f"stops after its ef_search ({ef}) candidates"
         advice = "--iterative-scan relaxed (or strict) or a larger --ef-search" + (
             f" (at least {needed})" if ef < needed else "")
     else:
-        probes = req.probes or int(_setting(conn, "ivfflat.probes"))
+        probes = req.probes or int(current_setting(conn, "ivfflat.probes"))
         stops = f"reads only {probes} list(s)"
         advice = "--iterative-scan relaxed or a larger --probes"
     removed = ("the filter removed the rest" if search.filtered else
                "the row itself took one of them" if req.like is not None else "there were no more")
     result.notes.append(f"only {got} of {req.k} rows came back although at least {matching} rows match: the "
                         f"index scan {stops} and {removed}; rerun with {advice}")
-
-
-def _setting(conn, name: str) -> str:
-    from apexdb.db.connection import current_setting
-
-    return current_setting(conn, name)
 
 
 class _user_sql_errors:
