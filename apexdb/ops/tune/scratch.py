@@ -260,7 +260,7 @@ def _with_index(wconn, copy_target):
     count = wconn.execute(_ident_sql("SELECT count(*) FROM {}", copy_target.table.ident)).fetchone()[0]
     table = replace(copy_target.table, estimated_rows=int(count))
     on_column = [i for i in built if i.column == column.column]
-    return replace(copy_target, table=table, column=column, index=built[0],
+    return replace(copy_target, table=table, column=column, index=built[0], candidates=built,
                    indexes=on_column, expression_indexes=[i for i in built if i.column != column.column])
 
 
