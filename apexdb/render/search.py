@@ -11,6 +11,11 @@ from apexdb.render.output import Column, Section, cols
 SHOWN_WIDTH = 60  # a long text column is cut here in the table (JSON keeps it whole)
 
 
+# --compare with --like: the query row is a node of the graph, so its recall overstates a real query's.
+OPTIMISTIC_ROW = ("optimistic: the query is a row of the index; `apexdb tune` measures queries that are not "
+                  "nodes of it")
+
+
 def show_search(out, result) -> None:
     """Render a :class:`apexdb.ops.search.SearchResult`."""
     how = "exact scan" if result.exact else (f"index {result.index}" if result.index else "no usable index")
@@ -28,9 +33,11 @@ def show_search(out, result) -> None:
     sections = [Section(None, result.rows, columns, empty="(no rows)")]
     doc: dict = {"results": result.rows}
     if result.recall is not None or result.exact_rows is not None:
+        label = (OPTIMISTIC_ROW if result.recall_optimistic else "the query is not a row of the table")
         doc["compare"] = {"recall": result.recall, "k": result.k, "missed": result.missed,
-                          "exact": result.exact_rows, "elapsed_ms": result.elapsed_ms}
-        recall = "n/a (no rows)" if result.recall is None else f"{result.recall:.3f}"
+                          "exact": result.exact_rows, "elapsed_ms": result.elapsed_ms,
+                          "optimistic": result.recall_optimistic, "query": label}
+        recall = "n/a (no rows)" if result.recall is None else f"{result.recall:.3f} ({label})"
         missed = ", ".join(map(str, result.missed)) or "none"
         sections.append(Section("Indexed vs exact", [
             {"item": f"recall@{result.k}", "value": recall},
