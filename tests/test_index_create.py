@@ -199,8 +199,8 @@ def test_build_settings_hold_on_the_build_connection_only(db):
     import psycopg
 
     from apexdb.db.connection import Target
-    from apexdb.ops.index_build import open_build_connection
-    from apexdb.ops.index_sizing import BuildSettings
+    from apexdb.ops.index.build import open_build_connection
+    from apexdb.ops.index.sizing import BuildSettings
 
     sizing = BuildSettings(300 * 1024 * 1024, 1, 0, 64 * 1024 * 1024, 2, None, 2)
     conn = open_build_connection(Target(db.dsn, "test", "test"), sizing)

@@ -129,24 +129,24 @@ def test_progress_is_read_on_a_second_connection(db):
     try:
         run = vacuum_tables(conn, ["items"], VacuumOptions(), MaintenanceSettings(),
                             progress_connection=lambda: watcher_conn,
-                            on_progress=lambda label, row: seen.append((label, row)))
+                            on_progress=lambda label, sample: seen.append((label, sample)))
     finally:
         conn.close()
         watcher_conn.close()
     assert run.steps[0].status == "done"
     assert seen, "no progress sample while VACUUM ran"
-    label, row = seen[-1]
-    assert label == "public.items" and row["kind"] == "vacuum"
-    assert row["heap_blks_total"] > 0 and row["phase"]
-    assert {"dead_items", "dead_item_bytes", "index_vacuum_count", "heap_blks_vacuumed"} <= set(row)
-    assert run.steps[0].progress is not None
+    label, sample = seen[-1]
+    assert label == "public.items" and sample.kind == "vacuum" and sample.unit == "heap blocks"
+    assert sample.total == sample.row["heap_blks_total"] > 0 and sample.phase and sample.phase in sample.detail
+    assert {"dead_items", "dead_item_bytes", "index_vacuum_count", "heap_blks_vacuumed"} <= set(sample.row)
+    assert run.steps[0].progress == sample.row
 
 
 def test_progress_queries_run_on_every_server(any_db):
     from apexdb.db.queries import fetch
 
     with any_db.connect() as conn:
-        for name in ("progress_vacuum", "maint_progress_cluster", "progress_create_index"):
+        for name in ("progress_vacuum", "progress_cluster", "progress_analyze", "progress_create_index"):
             assert fetch(conn, name, {"pid": conn.info.backend_pid}) == []
         for name, params in (("maint_table_stats", {"oids": [1259]}), ("maint_table_approx", {"oids": [1259]}),
                              ("maint_invalid_indexes", None), ("maint_lock_holders", {"relid": 1259}),

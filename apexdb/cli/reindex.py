@@ -33,9 +33,11 @@ def reindex(
     dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table",
 ) -> None:
     """REINDEX (CONCURRENTLY by default) with progress, size before and after, and leftovers removed."""
-    from apexdb.cli.maintenance_common import audit_options, execute, maintenance_settings, show_plan
+    from apexdb.cli.maintenance_common import audit_options, execute, maintenance_settings
     from apexdb.errors import BadInput
     from apexdb.ops.maintenance import reindex as ops
+    from apexdb.render.format import human_bytes
+    from apexdb.render.maintenance import show_plan
 
     chosen = sum(bool(x) for x in (indexes, table, invalid, bloated))
     if chosen != 1:
@@ -55,18 +57,13 @@ def reindex(
             targets = bloated_plan(conn, **audit_options(threshold, exclude))
         steps = ops.reindex_steps(targets, concurrently=concurrently)
         title = "Reindex plan" + ("" if concurrently else " (blocking)")
-        plan = show_plan(s, steps, title, empty="nothing to rebuild")
+        plan = show_plan(s.out, steps, title, empty="nothing to rebuild")
         if not steps:
             return
         if not concurrently:
             s.out.warn("REINDEX without CONCURRENTLY blocks writes to the table and reads that use the index "
                        "until it ends")
         total = sum(st.cost_bytes or 0 for st in steps)
-        s.confirm(f"Run these {len(steps)} step(s), reading about {_bytes(total)}?", yes, what="reindex")
+        s.confirm(f"Run these {len(steps)} step(s), reading about {human_bytes(total)}?", yes, what="reindex")
         execute(s, "reindex", steps, settings, plan=plan)
 
-
-def _bytes(n) -> str:
-    from apexdb.render.format import human_bytes
-
-    return human_bytes(n)

@@ -129,7 +129,7 @@ def reindex_steps(targets: list[IndexTarget], *, concurrently: bool = True) -> l
             continue
         keyword = "REINDEX INDEX CONCURRENTLY {}" if concurrently else "REINDEX INDEX {}"
         rebuilds.append(Step("reindex", t.display, sql.SQL(keyword).format(sql.Identifier(t.schema, t.name)),
-                             progress="reindex", relid=t.table_oid, reason=t.reason,
+                             progress="create_index", relid=t.table_oid, reason=t.reason,
                              cost_bytes=t.approx_bytes + t.table_approx_bytes,
                              measure=_measure(t.schema, t.name),
                              cleanup=_cleanup(t) if concurrently else None))
