@@ -7,7 +7,8 @@ from apexdb.errors import BadInput
 from apexdb.ops.index import sizing as index_sizing
 from apexdb.ops.index.plan import IndexRequest, auto_lists, plan_index
 from apexdb.ops.index.sizing import MB, HostFacts, estimate_hnsw_bytes, parse_size, size_build
-from test_index_create import make_table
+
+from support import make_table
 
 
 def test_auto_lists_follows_pgvector_advice():

@@ -7,22 +7,7 @@ import time
 
 import pytest
 
-from conftest import apexdb_executable
-
-
-def make_dead_tuples(db, table: str = "items", rows: int = 4000, filler: int = 20) -> int:
-    """A table with autovacuum off and ``rows // 2`` dead tuples whose statistics are flushed."""
-    with db.connect() as conn:
-        conn.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v text) WITH (autovacuum_enabled = off)")
-        conn.execute(f"INSERT INTO {table} SELECT g, repeat('x', %s) FROM generate_series(1, %s) g",
-                     [filler, rows])
-        conn.execute(f"UPDATE {table} SET v = v || 'y' WHERE id % 2 = 0")
-        conn.execute("SELECT pg_stat_force_next_flush()")  # this backend's counts reach shared stats now
-    return rows // 2
-
-
-def dead_tuples(db, table: str) -> int:
-    return db.scalar("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = %s", [table])
+from support import apexdb_executable, dead_tuples, make_dead_tuples, run_cli
 
 
 def test_dead_tuples_drop_after_vacuum(apex, db):
@@ -212,8 +197,6 @@ def test_parallel_and_freeze_reach_the_statement(apex, db):
 
 
 def test_vacuum_and_reindex_on_every_server_version(any_db):
-    from conftest import run_cli
-
     make_dead_tuples(any_db)
     env = {"APEXDB_DSN": any_db.dsn}
     r = run_cli(["vacuum", "items", "--format", "json"], env=env)
@@ -280,8 +263,6 @@ def test_full_on_a_terminal_runs_after_yes(db):
 
 
 def test_table_the_role_may_not_vacuum_is_reported_skipped_not_done(db):
-    from conftest import run_cli
-
     make_dead_tuples(db)
     db.sql("CREATE ROLE maint_reader LOGIN PASSWORD 'reader-pw'")
     db.sql("GRANT SELECT ON items TO maint_reader")
