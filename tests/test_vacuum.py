@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from support import apexdb_executable, dead_tuples, make_dead_tuples, run_cli
+from support import (apexdb_executable, dead_tuples, make_dead_tuples, pin_first_page, release_pin, run_cli,
+                     start_apexdb, wait_for)
 
 
 def test_dead_tuples_drop_after_vacuum(apex, db):
@@ -94,31 +95,31 @@ def test_locked_table_is_skipped_after_lock_timeout_and_says_who_holds_it(apex, 
     assert dead_tuples(db, "items") > 0
 
 
-def slow_vacuum(db) -> None:
-    """Make this database's VACUUMs crawl (cost-based delay), so progress and Ctrl-C can be seen."""
-    db.sql(f'ALTER DATABASE "{db.name}" SET vacuum_cost_delay = 5')
-    db.sql(f'ALTER DATABASE "{db.name}" SET vacuum_cost_limit = 1')
-
-
 def test_progress_is_read_on_a_second_connection(db):
     from apexdb.db.connection import Target, connect
     from apexdb.ops.maintenance import MaintenanceSettings, open_maintenance_connection
     from apexdb.ops.maintenance.vacuum import VacuumOptions, vacuum_tables
 
     make_dead_tuples(db, rows=30000, filler=60)
-    slow_vacuum(db)
     target = Target(db.dsn, "test", "test")
     seen = []
-    conn = open_maintenance_connection(target, MaintenanceSettings())
+    pin = pin_first_page(db, "items")  # the VACUUM waits on the first page until a sample was seen
+
+    def on_progress(label, sample):
+        seen.append((label, sample))
+        release_pin(pin)
+
+    settings = MaintenanceSettings(statement_timeout="120s")  # a watcher that never samples fails the step
+    conn = open_maintenance_connection(target, settings)
     watcher_conn = connect(target)
     try:
-        run = vacuum_tables(conn, ["items"], VacuumOptions(), MaintenanceSettings(),
-                            progress_connection=lambda: watcher_conn,
-                            on_progress=lambda label, sample: seen.append((label, sample)))
+        run = vacuum_tables(conn, ["items"], VacuumOptions(freeze=True), settings,
+                            progress_connection=lambda: watcher_conn, on_progress=on_progress)
     finally:
+        release_pin(pin)
         conn.close()
         watcher_conn.close()
-    assert run.steps[0].status == "done"
+    assert run.steps[0].status == "done", run.steps[0]
     assert seen, "no progress sample while VACUUM ran"
     label, sample = seen[-1]
     assert label == "public.items" and sample.kind == "vacuum" and sample.unit == "heap blocks"
@@ -139,23 +140,22 @@ def test_progress_queries_run_on_every_server(any_db):
             fetch(conn, name, params)
 
 
-def test_ctrl_c_cancels_the_running_vacuum_and_reports_what_was_not_done(db):
-    make_dead_tuples(db, rows=30000, filler=60)
-    make_dead_tuples(db, "later", rows=100)
-    slow_vacuum(db)
-    import os
+def waiting_on_the_pin(db) -> int:
+    return db.scalar("SELECT count(*) FROM pg_stat_progress_vacuum p JOIN pg_stat_activity a USING (pid) "
+                     "WHERE p.datname = %s AND a.wait_event = 'BufferPin'", [db.name])
 
-    proc = subprocess.Popen([*apexdb_executable(), "vacuum", "items", "later", "--format", "json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "APEXDB_DSN": db.dsn})
+
+def test_ctrl_c_cancels_the_running_vacuum_and_reports_what_was_not_done(db):
+    make_dead_tuples(db)
+    make_dead_tuples(db, "later", rows=100)
+    pin = pin_first_page(db, "items")  # VACUUM (FREEZE) of items waits here: Ctrl-C certainly finds it running
+    proc = start_apexdb(db.dsn, "vacuum", "items", "later", "--freeze", "--format", "json")
     try:
-        deadline = time.monotonic() + 60
-        while not db.scalar("SELECT count(*) FROM pg_stat_progress_vacuum WHERE datname = %s", [db.name]):
-            assert time.monotonic() < deadline and proc.poll() is None, "VACUUM never started"
-            time.sleep(0.05)
+        wait_for(lambda: waiting_on_the_pin(db) or proc.poll() is not None, "VACUUM to start")
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
+        release_pin(pin)
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130, (out, err)
@@ -167,7 +167,7 @@ def test_ctrl_c_cancels_the_running_vacuum_and_reports_what_was_not_done(db):
     assert doc["summary"]["interrupted"] is True
     assert "interrupted" in err and "Traceback" not in err
     assert db.scalar("SELECT count(*) FROM pg_stat_progress_vacuum WHERE datname = %s", [db.name]) == 0
-    assert dead_tuples(db, "later") > 0
+    assert dead_tuples(db, "later") > 0 and dead_tuples(db, "items") > 0
 
 
 def test_settings_are_startup_options_not_session_state(db):
@@ -279,22 +279,17 @@ def test_table_the_role_may_not_vacuum_is_reported_skipped_not_done(db):
 
 def test_connection_killed_mid_vacuum_exits_3_and_runs_nothing_after(db):
     import json
-    import os
 
-    make_dead_tuples(db, rows=30000, filler=60)
+    make_dead_tuples(db)
     make_dead_tuples(db, "later", rows=100)
-    slow_vacuum(db)
-    proc = subprocess.Popen([*apexdb_executable(), "vacuum", "items", "later", "--format", "json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "APEXDB_DSN": db.dsn})
+    pin = pin_first_page(db, "items")  # VACUUM (FREEZE) of items waits here until its backend is killed
+    proc = start_apexdb(db.dsn, "vacuum", "items", "later", "--freeze", "--format", "json")
     try:
-        deadline = time.monotonic() + 60
-        while not db.scalar("SELECT count(*) FROM pg_stat_progress_vacuum WHERE datname = %s", [db.name]):
-            assert time.monotonic() < deadline and proc.poll() is None, "VACUUM never started"
-            time.sleep(0.05)
+        wait_for(lambda: waiting_on_the_pin(db) or proc.poll() is not None, "VACUUM to start")
         db.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_progress_vacuum WHERE datname = %s", [db.name])
         out, err = proc.communicate(timeout=60)
     finally:
+        release_pin(pin)
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 3, (out, err)

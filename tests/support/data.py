@@ -151,3 +151,20 @@ def lint(*args: str, env: dict | None = None):
 
     extra = [] if any(a.startswith("--pg-version") or a == "--dsn" for a in args) else ["--pg-version", "18"]
     return run_cli(["migrate", "lint", *args, *extra], env=env)
+
+
+def pin_first_page(db, table: str):
+    """A connection whose open cursor pins ``table``'s first page: a ``VACUUM (FREEZE)`` of it waits for
+    that page (it must freeze its tuples and needs the cleanup lock), in phase "scanning heap", until
+    the cursor goes: ``release_pin(conn)``. Holds maintenance at a known point without any timing."""
+    conn = db.connect()
+    conn.execute("BEGIN")
+    conn.execute(f"DECLARE pin CURSOR FOR SELECT * FROM {table}")
+    conn.execute("FETCH 1 FROM pin")
+    return conn
+
+
+def release_pin(conn) -> None:
+    if not conn.closed:
+        conn.execute("ROLLBACK")
+        conn.close()

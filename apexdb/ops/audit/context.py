@@ -24,7 +24,6 @@ log = logging.getLogger("apexdb.audit")
 LOCK_NOT_AVAILABLE = "55P03"
 QUERY_CANCELED = "57014"
 INSUFFICIENT_PRIVILEGE = "42501"
-UNDEFINED_OBJECT_STATES = ("42P01", "42704", "42883")
 
 
 @dataclass

@@ -71,15 +71,11 @@ def _grouped(conn, findings) -> dict[int, tuple[TableRef, list[Any]]]:
     return groups
 
 
-def _costs(conn, oids: list[int]) -> dict[int, dict[str, int]]:
-    return table_sizes(conn, oids)
-
-
 def table_steps(conn, findings, options: VacuumOptions, *, analyze_only: bool = False) -> list[Step]:
     """One VACUUM (or ANALYZE) step per table the findings name, reasons joined."""
     with read_only(conn):
         groups = _grouped(conn, findings)
-    costs = _costs(conn, list(groups))
+    costs = table_sizes(conn, list(groups))
     steps = []
     for oid, (ref, found) in groups.items():
         reason = "; ".join(_reason(f) for f in found)
