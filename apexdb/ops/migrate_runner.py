@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from apexdb.errors import ApexdbError, BadInput, DatabaseError, Interrupted, NotEnabled
 from apexdb.ops.alembic_project import is_apex_project
-from apexdb.db.retry import retry_on_lock, sqlstate_of
+from apexdb.db.retry import RETRYABLE, retry_on_lock, sqlstate_of
 from apexdb.ops.migrate_safety import SafetySettings, lock_key, migration_lock, settings_on_every_connection
 from apexdb.ops.migrate_target import prepare_target, project_logging
 
@@ -267,7 +267,7 @@ def _as_error(exc: Exception, running: str | None, settings: SafetySettings) -> 
     if state is None:
         return DatabaseError(f"{where}{type(exc).__name__}: {_first_line(exc)}")
     hint = None
-    if state in ("55P03", "40P01"):
+    if state in RETRYABLE:
         hint = (f"still blocked after {settings.retries} retries with lock_timeout {settings.lock_timeout}; "
                 "find the blocker with `apexdb stats activity`")
     return DatabaseError(f"{where}{_first_line(exc)}", sqlstate=state, hint=hint)
