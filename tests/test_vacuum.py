@@ -174,7 +174,7 @@ def test_settings_are_startup_options_not_session_state(db):
     from apexdb.db.connection import Target
     from apexdb.ops.maintenance import MaintenanceSettings, open_maintenance_connection
 
-    conn = open_maintenance_connection(Target(db.dsn, "test", "test"), MaintenanceSettings("750ms", "3min"))
+    conn = open_maintenance_connection(Target(db.dsn, "test", "test"), MaintenanceSettings(lock_timeout="750ms", statement_timeout="3min"))
     try:
         assert conn.execute("SHOW lock_timeout").fetchone()[0] == "750ms"
         assert conn.execute("SHOW statement_timeout").fetchone()[0] == "3min"

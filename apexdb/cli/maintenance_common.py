@@ -41,7 +41,7 @@ def maintenance_settings(lock_timeout, statement_timeout, retries):
     from apexdb.ops.maintenance.connection import MaintenanceSettings
 
     lock = lock_timeout or str(load_config().setting("lock_timeout"))
-    return MaintenanceSettings(lock, statement_timeout, retries).validate()
+    return MaintenanceSettings(lock_timeout=lock, statement_timeout=statement_timeout, retries=retries).validate()
 
 
 def execute(s: Session, kind: str, steps, settings, *, plan=None, verbose: bool = False) -> None:

@@ -37,7 +37,7 @@ def vacuum(
     from apexdb.ops.maintenance.vacuum import VacuumOptions, named_steps
     from apexdb.render.maintenance import full_vacuum_warning, show_plan
 
-    options = VacuumOptions(analyze, full, freeze, verbose, parallel).validate()
+    options = VacuumOptions(analyze=analyze, full=full, freeze=freeze, verbose=verbose, parallel=parallel).validate()
     with Session(format, dsn, target) as s:
         settings = maintenance_settings(lock_timeout, statement_timeout, retries)
         conn = s.connect()

@@ -120,6 +120,30 @@ def bloated_plan(conn, **audit) -> list[IndexTarget]:
     return index_plan(conn, audit_findings(conn, ("indexes",), ("index_bloat",), **audit))
 
 
+def check_reindex_choice(*, indexes=None, table=None, invalid=False, bloated=False) -> None:
+    """BadInput unless exactly one way of choosing the indexes was given (checked before connecting)."""
+    from apexdb.errors import BadInput
+
+    if sum(bool(x) for x in (indexes, table, invalid, bloated)) != 1:
+        raise BadInput("name the indexes, or give exactly one of --table, --invalid or --bloated")
+
+
+def reindex_targets(conn, *, indexes: list[str] | None = None, table: str | None = None, invalid: bool = False,
+                    bloated: bool = False, **audit) -> list[IndexTarget]:
+    """What ``apexdb reindex`` rebuilds: the named indexes, a table's, the invalid ones or the bloated ones
+    (exactly one of them), with the leftovers of earlier failed rebuilds."""
+    from apexdb.ops.maintenance.reindex import plan_for_indexes, plan_for_invalid, plan_for_table
+
+    check_reindex_choice(indexes=indexes, table=table, invalid=invalid, bloated=bloated)
+    if indexes:
+        return plan_for_indexes(conn, indexes)
+    if table:
+        return plan_for_table(conn, table)
+    if invalid:
+        return plan_for_invalid(conn)
+    return bloated_plan(conn, **audit)
+
+
 def maintain_plan(conn, notes: list[str] | None = None, **audit) -> list[Step]:
     """Everything the vacuum and index audits call for, in a safe order.
 

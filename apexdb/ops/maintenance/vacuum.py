@@ -32,7 +32,7 @@ _INDEX_SCANS = re.compile(r"index scans: (\d+)")
 _VACUUMED = re.compile(r"index scan (needed|not needed|bypassed|bypassed by failsafe): (\d+) pages from table")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class VacuumOptions:
     analyze: bool = False
     full: bool = False
