@@ -19,7 +19,7 @@ from apexdb.db.connection import set_local
 from apexdb.db.progress import ProgressSample, ProgressWatcher
 from apexdb.db.retry import retry_on_lock
 from apexdb.errors import DatabaseError, Interrupted
-from apexdb.ops import vector_catalog as vc
+from apexdb.ops import catalog as vc
 from apexdb.ops.index.plan import IndexPlan
 from apexdb.ops.index.sizing import BuildSettings
 

@@ -23,7 +23,7 @@ from apexdb.ops.maintenance.sizes import table_sizes
 from apexdb.ops.maintenance.reindex import IndexTarget, index_targets, reindex_steps, with_table_sizes
 from apexdb.ops.maintenance.runner import Step
 from apexdb.ops.maintenance.vacuum import VacuumOptions, analyze_step, vacuum_step
-from apexdb.ops.vector_catalog import TableRef, resolve_table
+from apexdb.ops.catalog import TableRef, resolve_table
 
 VACUUM_CHECKS = ("dead_tuples", "autovacuum_overdue")
 FREEZE_CHECKS = ("xid_wraparound", "multixact_wraparound")

@@ -19,7 +19,7 @@ from apexdb.errors import BadInput
 from apexdb.ops.maintenance.connection import MaintenanceSettings
 from apexdb.ops.maintenance.runner import RunResult, Step, run_steps
 from apexdb.ops.maintenance.sizes import table_sizes
-from apexdb.ops.vector_catalog import resolve_table
+from apexdb.ops.catalog import resolve_table
 
 LEFTOVER = re.compile(r"^(?P<base>.*)_cc(new|old)\d*$")
 
@@ -46,7 +46,7 @@ class IndexTarget:
 def resolve_index(conn, name: str) -> str:
     """``schema.name`` of the index the user named, or BadInput. Catalog only (no size
     function), so a lock someone holds on the table cannot make the lookup wait."""
-    from apexdb.ops.vector_catalog import lookup_by_name
+    from apexdb.ops.catalog import lookup_by_name
 
     row = lookup_by_name(conn, "maint_resolve_index", name, "an index name is needed")
     if row is None:

@@ -18,7 +18,7 @@ from apexdb.errors import BadInput
 from apexdb.ops.maintenance.connection import MaintenanceSettings
 from apexdb.ops.maintenance.runner import RunResult, Step, run_steps
 from apexdb.ops.maintenance.sizes import table_sizes
-from apexdb.ops.vector_catalog import TableRef, resolve_table
+from apexdb.ops.catalog import TableRef, resolve_table
 
 MAX_PARALLEL = 1024  # the server's own limit for VACUUM (PARALLEL n)
 
