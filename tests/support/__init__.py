@@ -157,7 +157,8 @@ def wait_for(predicate, what: str = "the condition", timeout: float = 60.0, step
 # The rest of the package, importable from here like everything above.
 from support.data import (APEX_TABLES, AUDIT_SMALL, LINT_KEYS, LINT_PROJECT, LINT_SQL, clean_schema,  # noqa: E402
                           clustered, dead_tuples, findings, indexes, lint, load_items, make_dead_tuples, make_table,
-                          pin_first_page, release_pin, run_flushed, true_neighbours, use_indexes)
+                          pin_first_page, release_pin, run_flushed, true_neighbours, use_indexes, TUNE_DIMS, TUNE_K,
+                          TUNE_ROWS, WEAK_HNSW, tune_data)
 from support.fingerprints import alembic_version, catalog_fingerprint, schema_snapshot, tables  # noqa: E402
 from support.writer import start_writer, stop_writer  # noqa: E402
 
