@@ -80,7 +80,7 @@ def test_json_shape_sweep_and_default(apex, weak):
             low, high = s["recall_interval"]
             assert low <= s["recall"] <= high
     assert sum(s["recommended"] for s in doc["sweep"]) == (1 if doc["recommended"] else 0)
-    assert doc["budget_reached"] is False and doc["applied"] is None
+    assert doc["budget_reached"] is False and doc["apply"] is None
 
 
 def test_table_output_has_sweep_chart_and_marks(apex, weak):
@@ -164,8 +164,9 @@ def test_apply_database_and_role(apex, db, weak):
     r = apex(*args, "--apply", "database", "--yes", "--format", "json")
     assert r.exit_code == 0, r
     value = r.json["recommended"]
-    assert r.json["applied"]["scope"] == "database"
-    assert r.json["applied"]["statements"] == [f'ALTER DATABASE "{db.name}" SET hnsw.ef_search = \'{value}\'']
+    assert r.json["apply"]["scope"] == "database"
+    assert r.json["apply"]["statements"] == [f'ALTER DATABASE "{db.name}" SET hnsw.ef_search = \'{value}\'']
+    assert f"applied: ALTER DATABASE" in r.stderr
     with psycopg.connect(db.dsn) as conn:  # a new session picks it up
         assert conn.execute("SELECT current_setting('hnsw.ef_search')").fetchone()[0] == str(value)
     try:
