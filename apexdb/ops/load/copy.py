@@ -1,0 +1,53 @@
+"""One COPY ... FROM STDIN (FORMAT BINARY) of numbered record batches.
+
+Each batch is encoded whole (columns.py, then binary.py) and handed to psycopg's queued
+writer, which sends it from a thread while the next batch is read and encoded.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+from apexdb.ops.load.binary import HEADER, TRAILER, encode_batch
+from apexdb.ops.load.columns import FIXED_TYPES, Where, encode_column
+
+
+def copy_order(plan) -> list:
+    """Fixed-width columns first: a batch's rows are then one numpy array up to the first text."""
+    return sorted(plan.targets, key=lambda t: t.type not in FIXED_TYPES)
+
+
+def copy_statement(plan):
+    from psycopg import sql
+
+    names = sql.SQL(", ").join(sql.Identifier(t.column) for t in copy_order(plan))
+    return sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT BINARY)").format(sql.Identifier(*plan.table.ident), names)
+
+
+def encode(plan, first_row: int, batch: Any) -> bytes:
+    """The COPY BINARY tuples of one record batch, in the plan's column order."""
+    import numpy as np
+
+    columns = []
+    for t in copy_order(plan):
+        if t.field is None:  # ids 0..n-1 of a .npy/.npz file
+            ids = np.arange(first_row, first_row + batch.num_rows)
+            import pyarrow as pa
+
+            array = pa.array(ids)
+        else:
+            array = batch.column(t.field)
+        where = Where(plan.source.name, t.field or t.column, t.column, first_row, plan.source.kind, t.json_text)
+        columns.append(encode_column(array, t.type, t.dims, where))
+    return encode_batch(columns, batch.num_rows)
+
+
+def copy_batches(conn, plan, batches: Iterable[tuple[int, Any]], advance: Callable[[int, int], None]) -> None:
+    from psycopg.copy import QueuedLibpqWriter
+
+    with conn.cursor() as cur, cur.copy(copy_statement(plan), writer=QueuedLibpqWriter(cur)) as copy:
+        copy.write(HEADER)
+        for first_row, batch in batches:
+            data = encode(plan, first_row, batch)
+            copy.write(data)
+            advance(batch.num_rows, len(data))
+        copy.write(TRAILER)

@@ -1,0 +1,205 @@
+"""JSONL and CSV/TSV (plain or .gz) as Arrow record batches, parsed by pyarrow.
+
+JSONL is cut into blocks of whole lines and each block parsed by ``pyarrow.json`` with the
+schema of the first block (a vector of integers there is read as floats everywhere), so a
+parse error names its row in the file. JSON objects and arrays of objects are kept as JSON
+text (field metadata ``json``): Arrow would turn them into structs with every key of every
+row, adding nulls the row never had; they go into json/jsonb columns exactly as written.
+
+CSV/TSV stream through ``pyarrow.csv.open_csv``; once the target table is known the file is
+read again with each field parsed straight into its column's type. A file whose first line
+is data (``1,[1,2,3]`` or ``1,1,2,3``) has no header: the fields are the id, then the vector
+(in pgvector text, or one number per field).
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+from apexdb.errors import BadInput
+from apexdb.ops.load.readers import BLOCK, Source, count_lines
+
+JSON_META = {b"apexdb": b"json"}
+
+
+def _stream(path: Path, compressed: bool):
+    import pyarrow as pa
+
+    return pa.input_stream(str(path), compression="gzip" if compressed else None)
+
+
+def _line_blocks(path: Path, compressed: bool) -> Iterator[bytes]:
+    with _stream(path, compressed) as f:
+        rest = b""
+        while True:
+            chunk = f.read(BLOCK)
+            if not chunk:
+                if rest.strip():
+                    yield rest
+                return
+            data = rest + chunk
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                rest = data
+                continue
+            rest = data[cut + 1:]
+            yield data[:cut + 1]
+
+
+def _is_objectish(t) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_struct(t) or pa.types.is_map(t):
+        return True
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return _is_objectish(t.value_type)
+    return False
+
+
+def _widen(t):
+    """The type later blocks are read with: lists of integers become lists of floats."""
+    import pyarrow as pa
+
+    if (pa.types.is_list(t) or pa.types.is_large_list(t)) and pa.types.is_integer(t.value_type):
+        return pa.list_(pa.float64())
+    return t
+
+
+def open_jsonl(path: Path, compressed: bool) -> Source:
+    import pyarrow as pa
+
+    first_block = next(_line_blocks(path, compressed), None)
+    if first_block is None:
+        raise BadInput(f"file {path.name} has no rows")
+    first = _parse_block(path, first_block, None, 0)
+    if first.num_rows == 0:
+        raise BadInput(f"file {path.name} has no rows")
+    objects = [f.name for f in first.schema if _is_objectish(f.type)]
+    read_schema = pa.schema([pa.field(f.name, _widen(f.type)) for f in first.schema])
+    out_schema = pa.schema([pa.field(f.name, pa.string(), metadata=JSON_META) if f.name in objects else f
+                            for f in read_schema])
+
+    def batches() -> Iterator[Any]:
+        done = 0
+        for block in _line_blocks(path, compressed):
+            table = _parse_block(path, block, read_schema, done)
+            if objects:
+                table = _objects_as_json(path, block, table, objects, done)
+            for batch in table.cast(out_schema).to_batches():
+                yield batch
+            done += table.num_rows
+
+    rows = None if compressed else count_lines(path)
+    return Source(path, "jsonl", out_schema, rows, batches)
+
+
+def _parse_block(path: Path, block: bytes, schema, done: int):
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error") if schema else None
+    try:
+        return pj.read_json(pa.BufferReader(block), read_options=pj.ReadOptions(block_size=len(block) + 1),
+                            parse_options=options)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        message = " ".join(str(exc).split())
+        found = re.search(r" in row (\d+)$", message)
+        if found:
+            row = done + int(found.group(1)) + 1
+            raise BadInput(f"{path.name} row {row:,}: {message[:found.start()]}") from None
+        if "unexpected field" in message:
+            message = "a field that rows before it did not have (put every field in the first rows)"
+        raise BadInput(f"{path.name} rows {done + 1:,} onwards: {message}") from None
+
+
+def _objects_as_json(path: Path, block: bytes, table, objects: list[str], done: int):
+    """Replace struct columns by the JSON text of each row's value, exactly as written."""
+    import pyarrow as pa
+
+    lines = [ln for ln in block.split(b"\n") if ln.strip()]
+    if len(lines) != table.num_rows:
+        raise BadInput(f"{path.name} rows {done + 1:,} onwards: a line holds more than one JSON object")
+    values = {name: [] for name in objects}
+    for line in lines:
+        obj = json.loads(line)
+        for name in objects:
+            value = obj.get(name)
+            values[name].append(None if value is None else json.dumps(value, ensure_ascii=False))
+    for name in objects:
+        i = table.schema.get_field_index(name)
+        table = table.set_column(i, pa.field(name, pa.string(), metadata=JSON_META), pa.array(values[name], pa.string()))
+    return table
+
+
+def _first_line(path: Path, compressed: bool) -> str:
+    import gzip
+
+    opener = gzip.open if compressed else open
+    try:
+        with opener(path, "rt", errors="replace") as f:
+            return f.readline()
+    except (OSError, EOFError) as exc:
+        raise BadInput(f"cannot read {path.name}: {exc}") from None
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def open_delimited(path: Path, kind: str, compressed: bool, vector_name: str, id_name: str,
+                   column_types: dict | None = None) -> Source:
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    delimiter = "\t" if kind == "tsv" else ","
+    line = _first_line(path, compressed).rstrip("\r\n")
+    cells = [c.strip().strip('"') for c in line.split(delimiter)]
+    headerless = bool(cells) and (_numeric(cells[0]) and (len(cells) > 1 and (_numeric(cells[1])
+                                                                              or cells[1].startswith("["))))
+    names = None
+    spread = 0  # headerless id,v1,v2,...: the vector spread over fields
+    if headerless:
+        if len(cells) == 2 or cells[1].startswith("["):
+            names = [id_name, vector_name]
+        else:
+            spread = len(cells) - 1
+            names = [id_name, *[f"_v{i}" for i in range(spread)]]
+    read = pcsv.ReadOptions(block_size=BLOCK, column_names=names)
+    parse = pcsv.ParseOptions(delimiter=delimiter, quote_char=False if kind == "tsv" else '"')
+    types = dict(column_types or {})
+    if spread:
+        types.update({f"_v{i}": pa.float32() for i in range(spread)})
+    convert = pcsv.ConvertOptions(column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False)
+
+    def reader():
+        return pcsv.open_csv(_stream(path, compressed), read_options=read, parse_options=parse,
+                             convert_options=convert)
+
+    schema = reader().schema
+    if spread:
+        schema = pa.schema([schema.field(0), pa.field(vector_name, pa.list_(pa.float32(), spread))])
+
+    def batches() -> Iterator[Any]:
+        for batch in reader():
+            yield _gather(batch, spread, schema) if spread else batch
+
+    rows = None if compressed else count_lines(path) - (0 if headerless else 1)
+    source = Source(path, kind, schema, rows, batches)
+    source.reopen = lambda types: open_delimited(path, kind, compressed, vector_name, id_name, types)
+    return source
+
+
+def _gather(batch, spread: int, schema):
+    """id,v1,v2,... rows: the numbers become one fixed_size_list vector."""
+    import numpy as np
+    import pyarrow as pa
+
+    matrix = np.column_stack([batch.column(i + 1).to_numpy(zero_copy_only=False) for i in range(spread)])
+    vectors = pa.FixedSizeListArray.from_arrays(pa.array(matrix.astype(np.float32).reshape(-1)), spread)
+    return pa.RecordBatch.from_arrays([batch.column(0), vectors], schema=schema)
