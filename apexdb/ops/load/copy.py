@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
+from apexdb.errors import BadInput
 from apexdb.ops.load.binary import HEADER, TRAILER, encode_batch
 from apexdb.ops.load.columns import FIXED_TYPES, Where, encode_column
 
@@ -37,6 +38,9 @@ def encode(plan, first_row: int, batch: Any) -> bytes:
         else:
             array = batch.column(t.field)
         where = Where(plan.source.name, t.field or t.column, t.column, first_row, plan.source.kind, t.json_text)
+        if t.required and array.null_count:
+            row = int(np.flatnonzero(array.is_null().to_numpy(zero_copy_only=False))[0])
+            raise BadInput(f"{where.row(row)}: no value for field {t.field!r} (column {t.column} is NOT NULL)")
         columns.append(encode_column(array, t.type, t.dims, where))
     return encode_batch(columns, batch.num_rows)
 

@@ -25,6 +25,7 @@ class Target:
     dims: int | None  # vector/halfvec/sparsevec dimensions, bit length
     display: str  # as the catalog shows it ("vector(384)")
     json_text: bool = False  # the field holds JSON text (JSONL objects)
+    required: bool = False  # NOT NULL without a default: a row without a value is refused
 
 
 def parse_renames(pairs: list[str]) -> dict[str, str]:
@@ -82,7 +83,8 @@ def targets(schema, mapping: dict[str, str], columns: list[dict], table: str, *,
             raise BadInput(f"column {column} is {col['display']}; load writes {', '.join(sorted(set(SUPPORTED)))}",
                            hint=f"--skip {name}")
         json_text = (schema.field(name).metadata or {}).get(b"apexdb") == b"json"
-        out.append(Target(name, column, kind, col["typmod"], col["display"], json_text))
+        out.append(Target(name, column, kind, col["typmod"], col["display"], json_text,
+                          col["not_null"] and not col["has_default"]))
     filled = {t.column for t in out}
     if synthetic_ids and id_column in by_name and id_column not in filled and not by_name[id_column]["has_default"]:
         col = by_name[id_column]
@@ -100,15 +102,15 @@ def created_targets(schema, mapping: dict[str, str], *, vector_column: str, id_c
     """Columns for ``--create``, typed from the file's schema."""
     out = []
     if synthetic_ids and id_column not in mapping.values():
-        out.append(Target(None, id_column, "int8", None, "bigint"))
+        out.append(Target(None, id_column, "int8", None, "bigint", required=True))
     for name, column in mapping.items():
         field = schema.field(name)
         if column == vector_column:
-            out.append(Target(name, column, "vector", dims, f"vector({dims})"))
+            out.append(Target(name, column, "vector", dims, f"vector({dims})", required=True))
             continue
         json_text = (field.metadata or {}).get(b"apexdb") == b"json"
         pg_type, display = ("jsonb", "jsonb") if json_text else pg_type_of(field.type)
-        out.append(Target(name, column, pg_type, None, display, json_text))
+        out.append(Target(name, column, pg_type, None, display, json_text, required=column == id_column))
     return out
 
 

@@ -30,7 +30,6 @@ class Source:
     schema: Any  # pyarrow.Schema of the batches
     rows: int | None  # known up front for Parquet, Arrow, .npy/.npz; estimated from lines for text
     open_batches: Callable[[], Iterator[Any]]
-    reopen: Callable[[dict], "Source"] | None = None  # text formats: read again with column types
     notes: list[str] = field(default_factory=list)
     synthetic_ids: bool = False  # .npy/.npz: ids 0..n-1 when the table's id column needs them
 

@@ -90,6 +90,8 @@ def plan_load(conn, req: LoadRequest) -> LoadPlan:
                 raise BadInput(f"{table.display} is not a table")
             column = vc.vector_column(conn, table, req.column)
             columns = fetch(conn, "load_table_columns", {"table_oid": table.oid})
+            if source.synthetic_ids and req.id_column != "id" and req.id_column not in [c["column"] for c in columns]:
+                raise BadInput(f"column {req.id_column!r} does not exist in {table.display}")
             targets = mp.targets(source.schema, mapping, columns, table.display, id_column=req.id_column,
                                  synthetic_ids=source.synthetic_ids)
             ann = [i.name for i in vc.indexes_on_column(conn, column)]
@@ -97,30 +99,18 @@ def plan_load(conn, req: LoadRequest) -> LoadPlan:
                 notes.append(f"{len(ann)} vector index(es) on {table.display} ({', '.join(ann)}) are updated row "
                              f"by row during the load; for big loads it is much faster to drop them and build "
                              f"after (apexdb index create)")
-    if source.reopen is not None:  # CSV/TSV: parse each field straight into its column's type
-        source = source.reopen({t.field: _csv_type(t.type) for t in (targets if table else []) if t.field})
     dims = _file_dims(source, vector_field)
     if table is None:
         targets = mp.created_targets(source.schema, mapping, vector_column=req.column, id_column=req.id_column,
                                      dims=dims, synthetic_ids=source.synthetic_ids)
     else:
         vec = next(t for t in targets if t.column == req.column)
+        if vec.dims is None and vec.type in ("vector", "halfvec"):
+            vec.dims = dims  # a column without a dimension: every row must have the first row's
         if vec.dims is not None and dims is not None and vec.dims != dims and vec.type in ("vector", "halfvec"):
             raise BadInput(f"{source.name} has {dims}-dimensional vectors but {table.display}.{req.column} "
                            f"is {vec.display}")
     return LoadPlan(req, source, table, targets, dims, notes)
-
-
-def _csv_type(pg_type: str):
-    import pyarrow as pa
-
-    from apexdb.ops.load.columns import FLOATS, INTS
-
-    if pg_type in INTS:
-        return pa.int64()
-    if pg_type in FLOATS:
-        return pa.float64()
-    return pa.bool_() if pg_type == "bool" else pa.string()
 
 
 def _file_dims(source: Source, vector_field: str) -> int | None:

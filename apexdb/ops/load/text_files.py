@@ -152,54 +152,106 @@ def _numeric(text: str) -> bool:
         return False
 
 
-def open_delimited(path: Path, kind: str, compressed: bool, vector_name: str, id_name: str,
-                   column_types: dict | None = None) -> Source:
+def open_delimited(path: Path, kind: str, compressed: bool, vector_name: str, id_name: str) -> Source:
+    """Every field is read as text and cast into its column's type by the encoder (which names
+    the row of a bad value); the schema pyarrow infers from the first block types --create."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
     delimiter = "\t" if kind == "tsv" else ","
     line = _first_line(path, compressed).rstrip("\r\n")
-    cells = [c.strip().strip('"') for c in line.split(delimiter)]
-    headerless = bool(cells) and (_numeric(cells[0]) and (len(cells) > 1 and (_numeric(cells[1])
-                                                                              or cells[1].startswith("["))))
-    names = None
-    spread = 0  # headerless id,v1,v2,...: the vector spread over fields
-    if headerless:
-        if len(cells) == 2 or cells[1].startswith("["):
-            names = [id_name, vector_name]
-        else:
-            spread = len(cells) - 1
-            names = [id_name, *[f"_v{i}" for i in range(spread)]]
-    read = pcsv.ReadOptions(block_size=BLOCK, column_names=names)
-    parse = pcsv.ParseOptions(delimiter=delimiter, quote_char=False if kind == "tsv" else '"')
-    types = dict(column_types or {})
-    if spread:
-        types.update({f"_v{i}": pa.float32() for i in range(spread)})
-    convert = pcsv.ConvertOptions(column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False)
+    cells = [c.strip() for c in _cells(line, delimiter, kind)]
+    headerless = len(cells) > 1 and _numeric(cells[0]) and (_numeric(cells[1]) or cells[1].startswith("["))
+    spread = 0  # headerless id,v1,v2,... (or id,[v1,v2,...] unquoted): the vector spread over fields
+    if headerless and (len(cells) == 2 or (cells[1].startswith("[") and cells[1].endswith("]"))):
+        names = [id_name, vector_name]
+    elif headerless:
+        spread = len(cells) - 1
+        names = [id_name, *[f"_v{i}" for i in range(spread)]]
+    else:
+        names = [c.strip() for c in _cells(line, delimiter, kind)]
+    bad_rows: list = []
 
-    def reader():
+    def on_invalid(row) -> str:
+        bad_rows.append(row)
+        return "error"
+
+    read = pcsv.ReadOptions(block_size=BLOCK, column_names=names if headerless else None)
+    parse = pcsv.ParseOptions(delimiter=delimiter, quote_char=False if kind == "tsv" else '"',
+                              invalid_row_handler=on_invalid)
+
+    def reader(as_text: bool):
+        convert = pcsv.ConvertOptions(column_types={n: pa.string() for n in names} if as_text else None,
+                                      strings_can_be_null=True, quoted_strings_can_be_null=False)
         return pcsv.open_csv(_stream(path, compressed), read_options=read, parse_options=parse,
                              convert_options=convert)
 
-    schema = reader().schema
+    try:
+        schema = reader(False).schema
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise _parse_error(path, exc, bad_rows, headerless, 0) from None
     if spread:
         schema = pa.schema([schema.field(0), pa.field(vector_name, pa.list_(pa.float32(), spread))])
 
     def batches() -> Iterator[Any]:
-        for batch in reader():
-            yield _gather(batch, spread, schema) if spread else batch
+        done = 0
+        stream = reader(True)
+        while True:
+            try:
+                batch = stream.read_next_batch()
+            except StopIteration:
+                return
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise _parse_error(path, exc, bad_rows, headerless, done) from None
+            done += batch.num_rows
+            yield _gather(batch, spread, schema, path, done - batch.num_rows) if spread else batch
 
     rows = None if compressed else count_lines(path) - (0 if headerless else 1)
-    source = Source(path, kind, schema, rows, batches)
-    source.reopen = lambda types: open_delimited(path, kind, compressed, vector_name, id_name, types)
-    return source
+    return Source(path, kind, schema, rows, batches)
 
 
-def _gather(batch, spread: int, schema):
+def _cells(line: str, delimiter: str, kind: str) -> list[str]:
+    import csv
+
+    quoting = csv.QUOTE_NONE if kind == "tsv" else csv.QUOTE_MINIMAL
+    return next(csv.reader([line], delimiter=delimiter, quoting=quoting), [])
+
+
+def _parse_error(path: Path, exc: BaseException, bad_rows: list, headerless: bool, done: int) -> BadInput:
+    if bad_rows:
+        row = bad_rows[-1]
+        number = row.number if row.number is not None else _line_of(path, row.text)
+        where = f"line {number:,}" if number is not None else f"after row {done:,}"
+        return BadInput(f"{path.name} {where}: {row.actual_columns} fields where the "
+                        f"{'first line' if headerless else 'header'} has {row.expected_columns} "
+                        f"(a ragged row or an unbalanced quote): {row.text[:60]!r}")
+    message = " ".join(str(exc).split())[:300]
+    return BadInput(f"{path.name}: reading stopped after row {done:,}: {message}")
+
+
+def _line_of(path: Path, text: str) -> int | None:
+    """The line a bad row is on, looked up only on the error path (plain files)."""
+    if path.suffix.lower() == ".gz":
+        return None
+    with open(path, errors="replace") as f:
+        for number, line in enumerate(f, 1):
+            if line.rstrip("\r\n") == text:
+                return number
+    return None
+
+
+def _gather(batch, spread: int, schema, path: Path, first_row: int):
     """id,v1,v2,... rows: the numbers become one fixed_size_list vector."""
     import numpy as np
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    matrix = np.column_stack([batch.column(i + 1).to_numpy(zero_copy_only=False) for i in range(spread)])
-    vectors = pa.FixedSizeListArray.from_arrays(pa.array(matrix.astype(np.float32).reshape(-1)), spread)
-    return pa.RecordBatch.from_arrays([batch.column(0), vectors], schema=schema)
+    from apexdb.ops.load.vectors import parse_text_vectors
+
+    parts = [batch.column(i + 1) for i in range(spread)]
+    joined = pc.binary_join_element_wise(*parts, ",")
+    vectors = parse_text_vectors(pc.binary_join_element_wise("[", pc.utf8_trim(joined, "[]"), "]", ""),
+                                 path.name, first_row)
+    values = vectors.flatten().to_numpy(zero_copy_only=False).astype(np.float32)
+    fixed = pa.FixedSizeListArray.from_arrays(pa.array(values), spread)
+    return pa.RecordBatch.from_arrays([batch.column(0), fixed], schema=schema)

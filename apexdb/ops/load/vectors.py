@@ -84,12 +84,13 @@ def to_matrix(array, *, where: str, field: str, first_row: int = 0, dims: int | 
         values = array.flatten()
     else:
         lengths = pc.list_value_length(array).to_numpy(zero_copy_only=False)
-        width = int(lengths[0]) if n else (dims or 0)
+        width = dims if dims is not None else int(lengths[0]) if n else 0
         ragged = np.flatnonzero(lengths != width)
         if ragged.size:
             row = int(ragged[0])
+            against = f"the column has {dims}" if dims is not None else f"row {first_row + 1} has {width}"
             raise BadInput(f"{where} row {first_row + row + 1}: {int(lengths[row])} values in {field!r} where "
-                           f"row {first_row + 1} has {width} (ragged vectors)")
+                           f"{against} (ragged vectors)")
         values = array.flatten()
     if values.null_count:
         row = _first_true(values.is_null()) // max(width, 1)
