@@ -58,13 +58,18 @@ class Source:
 
 
 def _take(pending: list, n: int):
+    """The first ``n`` rows of the pending batches as one batch (zero-copy when one batch holds
+    them), and what is left."""
     import pyarrow as pa
 
+    first = pending[0]
+    if first.num_rows >= n:
+        rest = ([first.slice(n)] if first.num_rows > n else []) + pending[1:]
+        return first.slice(0, n), rest, sum(b.num_rows for b in rest)
     table = pa.Table.from_batches(pending)
     head = table.slice(0, n).combine_chunks().to_batches()
-    rest = table.slice(n)
-    batch = head[0] if head else pa.RecordBatch.from_pylist([], schema=table.schema)
-    return batch, rest.to_batches(), rest.num_rows
+    rest = table.slice(n).to_batches()
+    return head[0], rest, sum(b.num_rows for b in rest)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -95,7 +100,7 @@ def open_source(path: str | Path, *, vector_name: str = "embedding", id_name: st
             return (open_npy(path, vector_name, id_name, ids_file, batch) if kind == "npy"
                     else open_npz(path, vector_name, batch))
         if kind == "parquet":
-            return _parquet(path)
+            return _parquet(path, batch)
         if kind == "arrow":
             return _arrow(path)
         from apexdb.ops.load.text_files import open_delimited, open_jsonl
@@ -109,7 +114,7 @@ def open_source(path: str | Path, *, vector_name: str = "embedding", id_name: st
         raise BadInput(f"cannot read {path.name} as {kind}: {_one_line(exc)}") from None
 
 
-def _parquet(path: Path) -> Source:
+def _parquet(path: Path, batch: int) -> Source:
     import pyarrow.parquet as pq
 
     # buffered reads without pre-buffering: a row group is read page by page, not whole
@@ -117,7 +122,7 @@ def _parquet(path: Path) -> Source:
 
     def batches() -> Iterator[Any]:
         reader = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
-        return reader.iter_batches(batch_size=16_384)
+        return reader.iter_batches(batch_size=batch)
 
     schema = pq.ParquetFile(path).schema_arrow
     return Source(path, "parquet", schema, meta.num_rows, batches)
