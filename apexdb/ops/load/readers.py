@@ -40,7 +40,7 @@ class Source:
     def numbered(self, size: int = 10_000) -> Iterator[tuple[int, Any]]:
         """(first row, batch of at most ``size`` rows); reader errors name the rows they hit."""
         start, pending, count = 0, [], 0
-        batches = self.open_batches()
+        batches = prefetched(self.open_batches())
         while True:
             try:
                 batch = next(batches, None)
@@ -55,6 +55,44 @@ class Source:
                 start += out.num_rows
             if batch is None:
                 return
+
+
+def prefetched(batches: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """Read the next batches in a thread while the caller encodes and sends this one (pyarrow
+    parses without the GIL); an error in the reader is raised here, in order."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        q.put(("batch", batch), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(("end", None))
+        except BaseException as exc:  # handed to the consumer
+            q.put(("error", exc))
+
+    thread = threading.Thread(target=work, name="apexdb-load-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = q.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
 
 
 def _take(pending: list, n: int):

@@ -101,7 +101,8 @@ def _parse_block(path: Path, block: bytes, schema, done: int):
 
     options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error") if schema else None
     try:
-        return pj.read_json(pa.BufferReader(block), read_options=pj.ReadOptions(block_size=len(block) + 1),
+        # blocks of 1 MiB inside the chunk: pyarrow parses them on several threads
+        return pj.read_json(pa.BufferReader(block), read_options=pj.ReadOptions(block_size=1 << 20),
                             parse_options=options)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         message = " ".join(str(exc).split())

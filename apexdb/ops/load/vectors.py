@@ -40,7 +40,7 @@ def parse_text_vectors(array, where: str, first_row: int):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pc.replace_substring(array, " ", "")
+    text = pc.replace_substring(array, " ", "") if pc.any(pc.match_substring(array, " ")).as_py() else array
     starts, ends = pc.starts_with(text, "["), pc.ends_with(text, "]")
     bad = pc.invert(pc.and_(starts, ends))
     if pc.any(bad).as_py():
