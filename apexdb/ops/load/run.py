@@ -179,7 +179,7 @@ def load(conn, plan: LoadPlan, *, on_progress: Callable[[int, float], None] | No
             tx.__exit__(type(exc), exc, exc.__traceback__)
             raise
         tx.__exit__(None, None, None)
-        commits += 1
+        commits += 0 if req.batch_commit and commits else 1  # with --batch-commit the last one is empty
     except psycopg.Error as exc:
         primary = exc.diag.message_primary if exc.diag else str(exc)
         where = f" ({exc.diag.context.strip().splitlines()[0]})" if exc.diag and exc.diag.context else ""

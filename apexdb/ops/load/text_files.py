@@ -31,10 +31,15 @@ def _stream(path: Path, compressed: bool):
 
 
 def _line_blocks(path: Path, compressed: bool) -> Iterator[bytes]:
+    lines = 0
     with _stream(path, compressed) as f:
         rest = b""
         while True:
-            chunk = f.read(BLOCK)
+            try:
+                chunk = f.read(BLOCK)
+            except OSError as exc:  # a gzip that ends early, a disk error
+                done = lines + rest.count(b"\n")
+                raise BadInput(f"{path.name}: reading stopped after line {done:,}: {' '.join(str(exc).split())}") from None
             if not chunk:
                 if rest.strip():
                     yield rest
@@ -45,6 +50,7 @@ def _line_blocks(path: Path, compressed: bool) -> Iterator[bytes]:
                 rest = data
                 continue
             rest = data[cut + 1:]
+            lines += data.count(b"\n", 0, cut + 1)
             yield data[:cut + 1]
 
 

@@ -45,8 +45,10 @@ def parse_text_vectors(array, where: str, first_row: int):
     bad = pc.invert(pc.and_(starts, ends))
     if pc.any(bad).as_py():
         row = _first_true(bad)
-        raise BadInput(f"{where} row {first_row + row + 1}: {str(array[row].as_py())[:40]!r} is not a vector "
-                       f"(expected [v1,v2,...])")
+        value = str(array[row].as_py())
+        quote = "; an unbalanced quote?" if '"' in value else ""
+        raise BadInput(f"{where} row {first_row + row + 1}: {value[:40]!r} is not a vector "
+                       f"(expected [v1,v2,...]{quote})")
     parts = pc.split_pattern(pc.utf8_slice_codeunits(text, 1, -1), ",")
     try:
         return pc.cast(parts, pa.list_(pa.float32()))
