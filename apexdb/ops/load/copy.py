@@ -12,6 +12,9 @@ from apexdb.ops.load.binary import HEADER, TRAILER, encode_batch
 from apexdb.ops.load.columns import FIXED_TYPES, Where, encode_column
 
 
+SLICE_BYTES = 4 << 20  # rows encoded at once, by their size in the file
+
+
 def copy_order(plan) -> list:
     """Fixed-width columns first: a batch's rows are then one numpy array up to the first text."""
     return sorted(plan.targets, key=lambda t: t.type not in FIXED_TYPES)
@@ -45,13 +48,26 @@ def encode(plan, first_row: int, batch: Any) -> bytes:
     return encode_batch(columns, batch.num_rows)
 
 
-def copy_batches(conn, plan, batches: Iterable[tuple[int, Any]], advance: Callable[[int, int], None]) -> None:
+def bounded_writer(cur):
+    """psycopg's queued writer (a thread sends while the next batch is encoded) with a queue of
+    at most 256 x 128 KiB: its own 1,024 let 128 MiB pile up when the server is the slower."""
+    import queue
+
     from psycopg.copy import QueuedLibpqWriter
 
-    with conn.cursor() as cur, cur.copy(copy_statement(plan), writer=QueuedLibpqWriter(cur)) as copy:
+    writer = QueuedLibpqWriter(cur)
+    writer._queue = queue.Queue(maxsize=256)  # before the first write starts its worker
+    return writer
+
+
+def copy_batches(conn, plan, batches: Iterable[tuple[int, Any]], advance: Callable[[int, int], None]) -> None:
+    with conn.cursor() as cur, cur.copy(copy_statement(plan), writer=bounded_writer(cur)) as copy:
         copy.write(HEADER)
         for first_row, batch in batches:
-            data = encode(plan, first_row, batch)
-            copy.write(data)
-            advance(batch.num_rows, len(data))
+            step = max(1, SLICE_BYTES // max(1, batch.nbytes // max(1, batch.num_rows)))
+            for offset in range(0, batch.num_rows, step):  # a few MiB at a time: memory stays flat
+                part = batch.slice(offset, step)
+                data = encode(plan, first_row + offset, part)
+                copy.write(data)
+                advance(part.num_rows, len(data))
         copy.write(TRAILER)

@@ -57,7 +57,7 @@ class Source:
                 return
 
 
-def prefetched(batches: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+def prefetched(batches: Iterator[Any], depth: int = 1) -> Iterator[Any]:
     """Read the next batches in a thread while the caller encodes and sends this one (pyarrow
     parses without the GIL); an error in the reader is raised here, in order."""
     import queue
@@ -160,7 +160,7 @@ def _parquet(path: Path, batch: int) -> Source:
 
     def batches() -> Iterator[Any]:
         reader = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
-        return reader.iter_batches(batch_size=batch)
+        return reader.iter_batches(batch_size=min(batch, 2048))
 
     schema = pq.ParquetFile(path).schema_arrow
     return Source(path, "parquet", schema, meta.num_rows, batches)

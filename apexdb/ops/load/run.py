@@ -153,7 +153,8 @@ def load(conn, plan: LoadPlan, *, on_progress: Callable[[int, float], None] | No
         if on_progress:
             on_progress(state["rows"], time.monotonic() - started)
 
-    batches = plan.source.numbered(req.batch)
+    # all-or-nothing, batches only pace the reader: small ones keep memory flat
+    batches = plan.source.numbered(req.batch if req.batch_commit else min(req.batch, 4096))
     try:
         tx = conn.transaction()
         tx.__enter__()
