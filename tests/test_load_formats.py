@@ -254,3 +254,16 @@ def test_search_vector_file_uses_the_same_reader(apex, db, tmp_path):
     r = apex("search", "items", "--vector", f"@{tmp_path / 'q.parquet'}", "--k", "1", "--exact", "--format", "json")
     assert r.exit_code == 0, r
     assert [(row["rank"], row["id"]) for row in r.json] == [(1, 2)]
+
+
+def test_a_broken_json_line_deep_in_a_large_file_is_named_by_its_row(apex, db, tmp_path):
+    """Past the first 8 MiB chunk and many 1 MiB parse blocks, the row number is still the file's."""
+    db.sql("CREATE TABLE items (id bigint PRIMARY KEY, embedding vector(384))")
+    path = tmp_path / "big.jsonl"
+    with open(path, "w") as f:
+        for i in range(3000):
+            line = json.dumps({"id": i, "embedding": [0.123456789] * 384})
+            f.write((line[:-5] if i == 2500 else line) + "\n")
+    r = apex("load", "items", path)
+    assert r.exit_code == 2 and "big.jsonl row 2,501: JSON parse error" in r.stderr, r
+    assert db.scalar("SELECT count(*) FROM items") == 0

@@ -101,16 +101,18 @@ def open_jsonl(path: Path, compressed: bool) -> Source:
     return Source(path, "jsonl", out_schema, rows, batches)
 
 
-def _parse_block(path: Path, block: bytes, schema, done: int):
+def _parse_block(path: Path, block: bytes, schema, done: int, block_size: int = 1 << 20):
     import pyarrow as pa
     import pyarrow.json as pj
 
     options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error") if schema else None
     try:
         # blocks of 1 MiB inside the chunk: pyarrow parses them on several threads
-        return pj.read_json(pa.BufferReader(block), read_options=pj.ReadOptions(block_size=1 << 20),
+        return pj.read_json(pa.BufferReader(block), read_options=pj.ReadOptions(block_size=block_size),
                             parse_options=options)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        if block_size <= len(block):  # its row numbers count within one block: parse again as one
+            return _parse_block(path, block, schema, done, len(block) + 1)
         message = " ".join(str(exc).split())
         found = re.search(r" in row (\d+)$", message)
         if found:
