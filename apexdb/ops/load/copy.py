@@ -12,7 +12,7 @@ from apexdb.ops.load.binary import HEADER, TRAILER, encode_batch
 from apexdb.ops.load.columns import FIXED_TYPES, Where, encode_column
 
 
-SLICE_BYTES = 4 << 20  # rows encoded at once, by their size in the file
+SLICE_BYTES = 2 << 20  # rows encoded at once, by their size in the file
 
 
 def copy_order(plan) -> list:
@@ -50,13 +50,13 @@ def encode(plan, first_row: int, batch: Any) -> bytes:
 
 def bounded_writer(cur):
     """psycopg's queued writer (a thread sends while the next batch is encoded) with a queue of
-    at most 256 x 128 KiB: its own 1,024 let 128 MiB pile up when the server is the slower."""
+    at most 64 x 128 KiB: its own 1,024 let 128 MiB pile up when the server is the slower."""
     import queue
 
     from psycopg.copy import QueuedLibpqWriter
 
     writer = QueuedLibpqWriter(cur)
-    writer._queue = queue.Queue(maxsize=256)  # before the first write starts its worker
+    writer._queue = queue.Queue(maxsize=64)  # before the first write starts its worker
     return writer
 
 

@@ -32,6 +32,7 @@ class Source:
     open_batches: Callable[[], Iterator[Any]]
     notes: list[str] = field(default_factory=list)
     synthetic_ids: bool = False  # .npy/.npz: ids 0..n-1 when the table's id column needs them
+    text_vectors: str | None = None  # CSV: the field whose pgvector text the reader thread parses
 
     @property
     def name(self) -> str:

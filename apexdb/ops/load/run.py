@@ -100,6 +100,8 @@ def plan_load(conn, req: LoadRequest) -> LoadPlan:
                              f"by row during the load; for big loads it is much faster to drop them and build "
                              f"after (apexdb index create)")
     dims = _file_dims(source, vector_field)
+    if dims is not None:
+        source.text_vectors = vector_field  # CSV: parse the vectors' text in the reader thread
     if table is None:
         targets = mp.created_targets(source.schema, mapping, vector_column=req.column, id_column=req.id_column,
                                      dims=dims, synthetic_ids=source.synthetic_ids)
@@ -154,7 +156,7 @@ def load(conn, plan: LoadPlan, *, on_progress: Callable[[int, float], None] | No
             on_progress(state["rows"], time.monotonic() - started)
 
     # all-or-nothing, batches only pace the reader: small ones keep memory flat
-    batches = plan.source.numbered(req.batch if req.batch_commit else min(req.batch, 4096))
+    batches = plan.source.numbered(req.batch if req.batch_commit else min(req.batch, 2048))
     try:
         tx = conn.transaction()
         tx.__enter__()

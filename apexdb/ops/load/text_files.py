@@ -213,10 +213,31 @@ def open_delimited(path: Path, kind: str, compressed: bool, vector_name: str, id
             except (pa.ArrowInvalid, OSError) as exc:
                 raise _parse_error(path, exc, bad_rows, headerless, done) from None
             done += batch.num_rows
-            yield _gather(batch, spread, schema, path, done - batch.num_rows) if spread else batch
+            if spread:
+                yield _gather(batch, spread, schema, path, done - batch.num_rows)
+            else:
+                yield _vectors_parsed(batch, source.text_vectors, path, done - batch.num_rows)
 
     rows = None if compressed else count_lines(path) - (0 if headerless else 1)
-    return Source(path, kind, schema, rows, batches)
+    source = Source(path, kind, schema, rows, batches)
+    return source
+
+
+def _vectors_parsed(batch, field: str | None, path: Path, first_row: int):
+    """The vector field's pgvector text parsed here, in the reader's thread, so that parsing
+    the next batch overlaps encoding and sending this one."""
+    import pyarrow as pa
+
+    from apexdb.ops.load.vectors import looks_like_vector_text, parse_text_vectors
+
+    if field is None or field not in batch.schema.names:
+        return batch
+    i = batch.schema.get_field_index(field)
+    column = batch.column(i)
+    if not looks_like_vector_text(column) or column.null_count:
+        return batch
+    parsed = parse_text_vectors(column, path.name, first_row)
+    return batch.set_column(i, pa.field(field, parsed.type), parsed)
 
 
 def _cells(line: str, delimiter: str, kind: str) -> list[str]:
