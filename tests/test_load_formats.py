@@ -179,7 +179,7 @@ BAD = [
     ("wrong type", lambda p: _parquet(p, {"id": [1, 2], "note": [1.5, 2.5], "embedding": fixed(vectors(2))}),
      [], "field 'note' holds double values, which do not go into column note (int4)"),
     ("wrong value", lambda p: (p / "w.csv").write_text('id,note,embedding\n1,7,"[1,2,3,4]"\n2,seven,"[1,2,3,4]"\n') and p / "w.csv",
-     [], "w.csv row 2: 'seven' in field 'note' is not a int4"),
+     [], "w.csv row 2: 'seven' in field 'note' is not a valid int4"),
     ("other dimension", lambda p: _parquet(p, {"id": [1], "embedding": fixed(vectors(1, dims=6))}),
      [], "bad.parquet has 6-dimensional vectors but public.items.embedding is vector(4)"),
     ("unknown map field", lambda p: _parquet(p, {"id": [1], "embedding": fixed(vectors(1))}),

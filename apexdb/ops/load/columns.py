@@ -91,7 +91,7 @@ def _cast(array, target, where: Where, pg_type: str):
                 pc.cast(pa.array([value], array.type), target)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 raise BadInput(f"{where.row(i)}: {str(value)[:40]!r} in field {where.field!r} is not a "
-                               f"{pg_type} (column {where.column})") from None
+                               f"valid {pg_type} (column {where.column})") from None
         raise BadInput(f"{where.file}: field {where.field!r}: {exc}") from None
 
 

@@ -31,20 +31,26 @@ def _stream(path: Path, compressed: bool):
 
 
 def _line_blocks(path: Path, compressed: bool) -> Iterator[bytes]:
-    lines = 0
+    """Blocks of about BLOCK bytes ending at a newline, read 1 MiB at a time so that a stream
+    that breaks off (a gzip that ends early) is reported close to where it did."""
+    lines, rest, pieces, size = 0, b"", [], 0
     with _stream(path, compressed) as f:
-        rest = b""
         while True:
             try:
-                chunk = f.read(BLOCK)
-            except OSError as exc:  # a gzip that ends early, a disk error
-                done = lines + rest.count(b"\n")
+                piece = f.read(1 << 20)
+            except OSError as exc:
+                done = lines + rest.count(b"\n") + sum(p.count(b"\n") for p in pieces)
                 raise BadInput(f"{path.name}: reading stopped after line {done:,}: {' '.join(str(exc).split())}") from None
-            if not chunk:
-                if rest.strip():
-                    yield rest
+            if piece:
+                pieces.append(piece)
+                size += len(piece)
+                if size < BLOCK:
+                    continue
+            data, pieces, size = rest + b"".join(pieces), [], 0
+            if not piece:
+                if data.strip():
+                    yield data
                 return
-            data = rest + chunk
             cut = data.rfind(b"\n")
             if cut < 0:
                 rest = data
