@@ -30,14 +30,12 @@ def copy_statement(plan):
 def encode(plan, first_row: int, batch: Any) -> bytes:
     """The COPY BINARY tuples of one record batch, in the plan's column order."""
     import numpy as np
+    import pyarrow as pa
 
     columns = []
     for t in copy_order(plan):
         if t.field is None:  # ids 0..n-1 of a .npy/.npz file
-            ids = np.arange(first_row, first_row + batch.num_rows)
-            import pyarrow as pa
-
-            array = pa.array(ids)
+            array = pa.array(np.arange(first_row, first_row + batch.num_rows))
         else:
             array = batch.column(t.field)
         where = Where(plan.source.name, t.field or t.column, t.column, first_row, plan.source.kind, t.json_text)

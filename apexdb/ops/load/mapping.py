@@ -60,7 +60,7 @@ def field_columns(schema, *, vector_column: str, renames: dict[str, str], skip: 
     for name, column in out.items():
         if column in seen:
             raise BadInput(f"fields {seen[column]!r} and {name!r} both go into column {column!r}",
-                           hint=f"--skip one of them or --map it elsewhere")
+                           hint="--skip one of them or --map it elsewhere")
         seen[column] = name
     return out
 

@@ -9,7 +9,6 @@ that is not JSON) become BadInput naming the rows of the batch they happened in.
 """
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -200,7 +199,3 @@ def count_lines(path: Path) -> int:
         for chunk in iter(lambda: f.read(BLOCK), b""):
             n += chunk.count(b"\n")
     return n
-
-
-def chained(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
-    return itertools.chain([first], rest)
