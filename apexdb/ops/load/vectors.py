@@ -144,9 +144,14 @@ def read_query_vectors(path: Path, dims: int | None) -> Any:
 
     from apexdb.ops.load.readers import open_source
 
+    from apexdb.ops.load.readers import FORMATS
+
     path = Path(path).expanduser()
-    if path.suffix.lower() == ".json" or (path.suffix.lower() in (".jsonl", ".ndjson") and _starts_with(path, b"[")):
-        return _json_array(path, dims)
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        return _npy(path, dims)
+    if suffix not in FORMATS and suffix != ".gz" or (suffix in (".jsonl", ".ndjson") and _starts_with(path, b"[")):
+        return _json_array(path, dims)  # .json, or any other name holding a JSON array
     source = open_source(path, batch=65_536)
     field = vector_field(source)
     parts = [to_matrix(batch.column(field), where=source.name, field=field, first_row=start, dims=dims)
@@ -164,6 +169,24 @@ def vector_field(source) -> str:
         if name in names:
             return name
     raise BadInput(f"{source.name}: no field holds vectors (fields: {', '.join(names)})")
+
+
+def _npy(path: Path, dims: int | None):
+    """A 2-D array of vectors, or one vector (1-D)."""
+    import numpy as np
+    import pyarrow as pa
+
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise BadInput(f"{path} is not a readable .npy array: {exc}") from None
+    if data.ndim == 1:
+        data = data[None, :]
+    if data.ndim != 2 or data.dtype.kind not in "fiu" or not data.size:
+        raise BadInput(f"{path.name}: expected numbers, one vector or rows x dimensions (got {data.dtype} "
+                       f"{tuple(data.shape)})")
+    flat = pa.FixedSizeListArray.from_arrays(pa.array(data.astype(np.float32).reshape(-1)), data.shape[1])
+    return to_matrix(flat, where=path.name, field="vectors", dims=dims)
 
 
 def _starts_with(path: Path, prefix: bytes) -> bool:
