@@ -157,8 +157,10 @@ def test_settings_recommendations(apex, db):
     # RAM x 0.25 / max_connections: 64 GB / 4 / 200 connections (the test server's setting)
     assert rows["work_mem"]["recommended"] == "81MB"
     assert rows["shared_buffers"]["recommended"] == "16GB"
-    assert rows["maintenance_work_mem"]["status"] == "warning"
+    # info, as audit config says: it matters only when the index is rebuilt, and a rebuild can SET it
+    assert rows["maintenance_work_mem"]["status"] == "info"
     assert "emb_hnsw" in rows["maintenance_work_mem"]["note"] and "does not fit" in rows["maintenance_work_mem"]["note"]
+    assert "in the session that rebuilds it" in rows["maintenance_work_mem"]["note"]
     assert doc["largest_vector_index"]["name"] == "public.emb_hnsw"
     assert {"hnsw.ef_search", "ivfflat.probes"} <= set(rows)
     # the test server is on this machine: RAM from the OS
@@ -198,9 +200,14 @@ def test_not_preloaded_says_so(tmp_path_factory, pg_server):
 
 
 def test_settings_on_a_remote_server_without_ram_says_unknown(apex, monkeypatch):
-    import apexdb.ops.stats_settings as stats_settings
+    import apexdb.ops.host as host
 
-    monkeypatch.setattr(stats_settings, "server_is_local", lambda conn: False)
+    monkeypatch.setattr(host, "server_is_local", lambda conn: False)
+    # a remote server whose /proc this (superuser) role may read: the server's own RAM
+    r = apex("stats", "settings", "--format", "json")
+    assert r.exit_code == 0, r
+    assert r.json["ram_source"] == "server" and r.json["ram_bytes"] > 0
+    monkeypatch.setattr(host, "_server_facts", lambda conn: None)  # ... and one whose files it may not read
     r = apex("stats", "settings", "--format", "json")
     assert r.exit_code == 0, r
     assert r.json["ram_bytes"] is None and r.json["ram_source"] == "unknown"
@@ -214,8 +221,9 @@ def test_settings_on_a_remote_server_without_ram_says_unknown(apex, monkeypatch)
 def test_server_is_local():
     from types import SimpleNamespace
 
-    from apexdb.ops.stats_settings import server_is_local
+    from apexdb.ops.host import server_is_local
 
-    for host, local in (("/tmp/sock", True), ("localhost", True), ("127.0.0.1", True), ("db.example.com", False),
-                        ("10.0.0.5", False)):
+    # an empty host (libpq could not say) is not evidence of a local server
+    for host, local in (("/tmp/sock", True), ("localhost", True), ("127.0.0.1", True), ("::1", True),
+                        ("", False), (None, False), ("db.example.com", False), ("10.0.0.5", False)):
         assert server_is_local(SimpleNamespace(info=SimpleNamespace(host=host))) is local

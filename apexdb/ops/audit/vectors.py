@@ -16,9 +16,11 @@ from apexdb.ops.audit.context import AuditContext
 from apexdb.ops.audit.indexes import _finding, index_catalog, load_definitions
 from apexdb.ops.audit.rebuild import quote_ident, rebuild_statements
 from apexdb.ops.audit.settings import row_count, setting_bytes, table_stats
+from apexdb.ops.settings import maintenance_memory_needed
 from apexdb.ops.vector_catalog import (INDEX_DIM_LIMIT, METRICS, OPCLASS_METRICS, OPERATOR_METRIC, VectorColumn,
                                        metric_of_opclass, opclass_for, vector_columns)
 from apexdb.render.format import human_bytes
+from apexdb.units import setting_size
 
 IVFFLAT_DEFAULT_LISTS = 100
 
@@ -118,10 +120,12 @@ def check_hnsw_memory(ctx: AuditContext) -> None:
     if mwm is None:
         return
     for ix in _ann_indexes(ctx):
-        if ix["method"] != "hnsw" or not ix["is_valid"] or ix["size_bytes"] is None or ix["size_bytes"] <= mwm:
+        if ix["method"] != "hnsw" or not ix["is_valid"] or ix["size_bytes"] is None:
             continue
-        need_mb = 64 * math.ceil(ix["size_bytes"] * 1.25 / (64 * 1024 * 1024))
-        fix = (f"SET maintenance_work_mem = '{need_mb}MB';  -- in the session that rebuilds it\n"
+        need = maintenance_memory_needed(ix["size_bytes"])  # the memory rule stats settings and audit config use
+        if need <= mwm:
+            continue
+        fix = (f"SET maintenance_work_mem = '{setting_size(need)}';  -- in the session that rebuilds it\n"
                f"REINDEX INDEX CONCURRENTLY {ix['index_qname']};")
         finding = _finding("hnsw_exceeds_maintenance_work_mem", "info", ix,
                            f"{human_bytes(ix['size_bytes'])} index, maintenance_work_mem is {human_bytes(mwm)}: a "
