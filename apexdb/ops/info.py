@@ -20,7 +20,7 @@ def gather_info(conn, target: Target) -> dict[str, Any]:
         server = fetch_one(conn, "info_server")
         extensions = fetch(conn, "info_extensions")
         settings = list(read_settings(conn, INFO_SETTINGS).values())
-        pgss = fetch_one(conn, "stat_statements_access")
+        pgss = fetch_one(conn, "stats_statements_access")
     vector = next((e for e in extensions if e["name"] == "vector"), None)
     return {
         "target": {"source": target.source, "name": target.name, "dsn": target.display},

@@ -95,10 +95,10 @@ def plan_load(conn, req: LoadRequest) -> LoadPlan:
 
 
 def _column_type(conn, table: vc.TableRef, name: str) -> str:
-    row = fetch_one(conn, "load_column_type", {"table_oid": table.oid, "column": name})
+    row = fetch_one(conn, "catalog_column_type", {"table_oid": table.oid, "column": name})
     if row is None:
         raise BadInput(f"column {name!r} does not exist in {table.display}")
-    return row["type"]
+    return row["type_name"]
 
 
 def _created_columns(req: LoadRequest, source: Source) -> list[tuple[str, str]]:

@@ -49,7 +49,7 @@ def _preloaded(ctx: AuditContext, access: dict[str, Any]) -> bool | None:
 
 
 def check_pg_stat_statements(ctx: AuditContext) -> None:
-    access = fetch_one(ctx.conn, "stat_statements_access") or {}
+    access = fetch_one(ctx.conn, "stats_statements_access") or {}
     preloaded = _preloaded(ctx, access)
     if preloaded is None:
         ctx.note(f"role {ctx.facts.get('role')} may not read shared_preload_libraries: whether "

@@ -26,7 +26,7 @@ IVFFLAT_DEFAULT_LISTS = 100
 
 
 def _columns(ctx: AuditContext) -> list[VectorColumn]:
-    return ctx.cached("vector_columns", lambda: vector_columns(ctx.conn))
+    return ctx.cached("catalog_vector_columns", lambda: vector_columns(ctx.conn))
 
 
 def _ann_indexes(ctx: AuditContext) -> list[dict[str, Any]]:
@@ -142,7 +142,7 @@ def _workload(ctx: AuditContext) -> list:
 
         try:
             with ctx.conn.transaction():  # a role without pg_read_all_settings cannot even ask
-                access = fetch_one(ctx.conn, "stat_statements_access") or {}
+                access = fetch_one(ctx.conn, "stats_statements_access") or {}
         except psycopg.errors.InsufficientPrivilege:
             access = {}
         skipped = ("pg_stat_statements is not preloaded, installed or readable here: the opclass/workload "

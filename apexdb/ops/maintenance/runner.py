@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from apexdb.db.queries import fetch
+from apexdb.errors import one_line
 from apexdb.ops.maintenance.connection import MaintenanceSettings
 from apexdb.ops.maintenance.progress import ProgressCallback, ProgressWatcher
 
@@ -73,10 +74,6 @@ class RunResult:
 
 def statement_text(conn, statement) -> str:
     return statement.as_string(conn) if hasattr(statement, "as_string") else str(statement)
-
-
-def one_line(text: str) -> str:
-    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
 
 
 def run_steps(conn, steps: list[Step], settings: MaintenanceSettings, *,

@@ -16,5 +16,5 @@ def read_settings(conn, names: Iterable[str]) -> dict[str, dict[str, Any]]:
     the session, so it is loaded first where the extension is installed.
     """
     if server_versions(conn).get("vector") is not None:
-        fetch(conn, "load_vector_library")
+        fetch(conn, "settings_load_vector_library")
     return {row["name"]: row for row in fetch(conn, "settings_read", {"names": list(names)})}
