@@ -232,7 +232,7 @@ class IndexRef:
 
 def find_index(conn, name: str) -> IndexRef | None:
     """The index ``name`` refers to (on the search path, or ``schema.name``), or None."""
-    row = lookup_by_name(conn, "catalog_index", name, "an index name is needed", with_size=True)
+    row = lookup_by_name(conn, "catalog_index", name, "an index name is needed", with_details=True)
     return IndexRef(**row) if row else None
 
 
