@@ -1,6 +1,7 @@
 """apexdb stats: pg_stat_statements on both server versions, tables, indexes, cache, activity, settings."""
 from __future__ import annotations
 
+import re
 import threading
 
 import psycopg
@@ -141,6 +142,35 @@ def test_activity_shows_who_blocks_whom_and_idle_in_transaction(apex, db):
         holder.close()
         thread.join(10)
         waiter.close()
+
+
+def test_activity_all_shows_idle_sessions_and_totals_by_state(apex, db):
+    idle = db.connect()
+    idle.execute("SET application_name = 'idle-probe'")
+    waiting = db.connect()
+    waiting.autocommit = False
+    waiting.execute("SELECT 1")  # idle in transaction
+    try:
+        r = apex("stats", "activity", "--format", "json")
+        assert r.exit_code == 0, r
+        assert idle.info.backend_pid not in {s["pid"] for s in r.json["sessions"]} and "totals" not in r.json
+        r = apex("stats", "activity", "--all", "--format", "json")
+        assert r.exit_code == 0, r
+        sessions = {s["pid"]: s for s in r.json["sessions"]}
+        assert sessions[idle.info.backend_pid]["state"] == "idle"
+        assert sessions[idle.info.backend_pid]["application"] == "idle-probe"
+        assert sessions[waiting.info.backend_pid]["flag"] == "idle in transaction"
+        totals = {t["state"]: t["sessions"] for t in r.json["totals"]}
+        assert totals["idle"] >= 1 and totals["idle in transaction"] >= 1  # >=: the test's own db connections
+        assert sum(totals.values()) == len(r.json["sessions"])
+        r = apex("stats", "activity", "--all")
+        assert "Sessions by state" in r.stdout and "idle-probe" in r.stdout
+        by_state = dict(re.findall(r"^(idle|idle in transaction|active|total)\s+(\d+)\s*$", r.stdout, re.M))
+        assert int(by_state["total"]) == sum(int(n) for state, n in by_state.items() if state != "total")
+    finally:
+        waiting.rollback()
+        waiting.close()
+        idle.close()
 
 
 def test_settings_recommendations(apex, db):

@@ -89,7 +89,9 @@ def activity(out, report) -> None:
     else:
         out.sections([
             Section("Sessions", rows, cols(*ACTIVITY_COLUMNS), empty="(no other sessions)"),
-            Section("Sessions by state", report.totals, cols("state", "sessions:int")),
+            Section("Sessions by state", [*report.totals, {"state": "total",
+                                                           "sessions": sum(t["sessions"] for t in report.totals)}],
+                    cols("state", "sessions:int")),
         ], doc=report.as_json())
     notes(out, report.notes)
 

@@ -148,9 +148,11 @@ def judge_work_mem(facts: MemoryFacts) -> Verdict:
         return _verdict(facts, "work_mem", "RAM x 0.25 / max_connections", "info",
                         f"pass --ram to compute (max_connections = {conns})", needs_ram=True)
     if work_mem < guide * 0.5:
+        spilled = (f"only {human_bytes(facts.temp_bytes)} of temporary files" if facts.temp_bytes
+                   else "no temporary files")
         return _verdict(facts, "work_mem", setting_size(guide), "ok",
-                        f"{formula}: below the guidance, but only {human_bytes(facts.temp_bytes)} of temporary files "
-                        "since the statistics reset, so sorts and hashes fit; no need to raise it")
+                        f"{formula}: below the guidance, but {spilled} since the statistics reset (sorts and hashes "
+                        "fit): no need to raise it")
     return _verdict(facts, "work_mem", setting_size(guide), "ok", formula)
 
 

@@ -70,5 +70,4 @@ def _totals(sessions: list[dict[str, Any]], hidden: int) -> list[dict[str, Any]]
     totals = [{"state": state, "sessions": n} for state, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
     if hidden:
         totals.append({"state": "not visible", "sessions": hidden})
-    totals.append({"state": "total", "sessions": len(sessions) + hidden})
     return totals
