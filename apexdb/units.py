@@ -2,8 +2,8 @@
 
 One parser for sizes (``--ram 16GB``, ``--memory 512MB``, ``ram_bytes=64GB`` thresholds), one for
 durations (``stats_min_age=7d`` thresholds, ``--lock-timeout 5s``), and one way to write a size as a
-setting value (``'81MB'``, ``'16GB'``), so a recommendation reads the same in every command.
-Human-readable sizes for tables stay in :mod:`apexdb.render.format` (``human_bytes``).
+setting value (``'81MB'``, ``'16GB'``), so a recommendation reads the same in every command; and one
+way to show a size to a person (``human_bytes``: ``16.0 GB``), for ops' messages and views alike.
 """
 from __future__ import annotations
 
@@ -66,3 +66,18 @@ def setting_size(n: float) -> str:
     if mb >= 4096 or (mb >= 1024 and mb % 1024 == 0):
         return f"{round(mb / 1024)}GB"
     return f"{mb}MB"
+
+
+_SHOWN_UNITS = ["B", "kB", "MB", "GB", "TB", "PB"]
+
+
+def human_bytes(n: float | None) -> str:
+    """``1.5 GB``, ``81.0 MB``, ``512 B``: a size for people (JSON keeps the bytes)."""
+    if n is None:
+        return ""
+    n = float(n)
+    for unit in _SHOWN_UNITS:
+        if abs(n) < 1024 or unit == _SHOWN_UNITS[-1]:
+            return f"{n:.0f} {unit}" if unit == "B" or abs(n) >= 100 else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} PB"

@@ -19,8 +19,7 @@ from apexdb.ops.audit.settings import row_count, setting_bytes, table_stats
 from apexdb.ops.settings import maintenance_memory_needed
 from apexdb.ops.vector_catalog import (INDEX_DIM_LIMIT, METRICS, OPCLASS_METRICS, OPERATOR_METRIC, VectorColumn,
                                        metric_of_opclass, opclass_for, vector_columns)
-from apexdb.render.format import human_bytes
-from apexdb.units import setting_size
+from apexdb.units import human_bytes, setting_size
 
 IVFFLAT_DEFAULT_LISTS = 100
 

@@ -19,8 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from apexdb.render.format import human_bytes
-from apexdb.units import GB, setting_size
+from apexdb.units import GB, human_bytes, setting_size
 
 MEMORY_SETTINGS = ("shared_buffers", "effective_cache_size", "work_mem", "maintenance_work_mem",
                    "max_parallel_maintenance_workers", "max_connections", "hash_mem_multiplier")
