@@ -218,7 +218,7 @@ def memory_facts(conn, *, ram_bytes: int | None, temp_bytes_warning: int = GB) -
     """The settings, the vector indexes' sizes and the temporary files, read from the server."""
     from apexdb.db.connection import server_versions
     from apexdb.db.queries import fetch_one
-    from apexdb.ops.settings.reader import read_settings
+    from apexdb.ops.settings import read_settings
     from apexdb.ops.vector_catalog import vector_indexes
 
     settings = read_settings(conn, MEMORY_SETTINGS)
