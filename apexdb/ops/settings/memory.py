@@ -219,7 +219,7 @@ def memory_facts(conn, *, ram_bytes: int | None, temp_bytes_warning: int = GB) -
     from apexdb.db.connection import server_versions
     from apexdb.db.queries import fetch_one
     from apexdb.ops.settings import read_settings
-    from apexdb.ops.vector_catalog import vector_indexes
+    from apexdb.ops.catalog import vector_indexes
 
     settings = read_settings(conn, MEMORY_SETTINGS)
     indexes = vector_indexes(conn) if server_versions(conn).get("vector") is not None else []

@@ -1,45 +1,30 @@
-"""Measuring one index setting for ``apexdb tune``: query vectors, their exact answers, and
-recall@k with latency percentiles of the indexed answers.
+"""Measuring one index setting for ``apexdb tune``: the exact answers of the query vectors,
+and recall@k with latency percentiles of the indexed answers.
 
 Every query is the same statement ``search`` runs (``ORDER BY col <op> q LIMIT k``); the
-exact answer is that statement with index scans off. A query sampled from the table
-leaves its own row out of both answers, or it would find itself and inflate recall.
-All of it runs in READ ONLY transactions; settings are ``SET LOCAL``.
+exact answer is that statement with index scans off. A query that is a row of the table
+(``--fast``) leaves its own row out of both answers. All of it runs in READ ONLY
+transactions (savepoints, inside the scratch copy's transaction) that are rolled back, so
+every ``SET LOCAL`` ends with its measurement. The query vectors come from
+:mod:`apexdb.ops.tune.sources`.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 from apexdb.db.connection import read_only, set_local
-from apexdb.errors import BadInput
-from apexdb.ops.search_filters import Filter
-from apexdb.ops.search_query import DISTANCE, ROW_ID, build_search, id_expression
-from apexdb.ops.search_recall import recall
-from apexdb.ops.search_target import SearchTarget
-from apexdb.ops.search_vector import load_query_file, vector_text
+from apexdb.ops.search.filters import Filter
+from apexdb.ops.search.query import DISTANCE, ROW_ID, build_search, id_expression
+from apexdb.ops.search.recall import recall
+from apexdb.ops.search.target import SearchTarget
+from apexdb.ops.tune.sources import QuerySet
 
-# Above this many rows, sampling reads a random share of pages instead of sorting every id.
-TABLESAMPLE_ROWS = 1_000_000
 # Untimed queries run first under each setting, so the first timed ones are not paying for cold caches.
 WARMUP_QUERIES = 10
 
 Tick = Callable[[], None]
-
-
-@dataclass
-class QuerySet:
-    vectors: list[str]  # pgvector text, ready to bind
-    exclude: list[Any]  # the row each query came from (left out of its answers), or None
-    source: str  # "sampled" or the file name
-
-    def __len__(self) -> int:
-        return len(self.vectors)
-
-    def subset(self, keep: list[int]) -> "QuerySet":
-        return QuerySet([self.vectors[i] for i in keep], [self.exclude[i] for i in keep], self.source)
 
 
 @dataclass
@@ -55,13 +40,25 @@ class Measurement:
     def recall_lower_bound(self, indices: list[int], z: float) -> float | None:
         """Mean recall minus ``z`` standard errors: what the mean is unlikely to be below on
         other queries like these (per-query recall varies a lot on a weak graph)."""
+        stats = self._mean_se(indices)
+        return None if stats is None else stats[0] - z * stats[1]
+
+    def recall_interval(self, indices: list[int], z: float) -> tuple[float, float] | None:
+        """Mean recall plus and minus ``z`` standard errors, clipped to [0, 1]."""
+        stats = self._mean_se(indices)
+        if stats is None:
+            return None
+        mean, se = stats
+        return max(0.0, mean - z * se), min(1.0, mean + z * se)
+
+    def _mean_se(self, indices: list[int]) -> tuple[float, float] | None:
         import statistics
 
         values = [self.recalls[i] for i in indices if self.recalls[i] is not None]
         if not values:
             return None
         spread = statistics.stdev(values) if len(values) > 1 else 0.0
-        return statistics.fmean(values) - z * spread / len(values) ** 0.5
+        return statistics.fmean(values), spread / len(values) ** 0.5
 
     def percentile(self, q: float) -> float:
         import numpy as np
@@ -82,34 +79,6 @@ class Workload:
     def statement(self):
         return build_search(self.target, k=self.k, filters=self.filters,
                             exclude=any(e is not None for e in self.queries.exclude), ids_only=True)
-
-
-def sample_queries(conn, target: SearchTarget, n: int, seed: int) -> QuerySet:
-    """``n`` rows' vectors, picked by a seeded hash of their id (repeatable, no table writes)."""
-    from psycopg import sql
-
-    col, table, rid = sql.Identifier(target.column.column), sql.Identifier(*target.table.ident), id_expression(target)
-    sample = sql.SQL("")
-    if target.table.estimated_rows > TABLESAMPLE_ROWS:
-        share = min(100.0, 100.0 * 20 * n / target.table.estimated_rows)
-        sample = sql.SQL(" TABLESAMPLE BERNOULLI ({}) REPEATABLE ({})").format(sql.Literal(share), sql.Literal(seed))
-    pick = sql.SQL("SELECT {rid} FROM {table}{sample} WHERE {col} IS NOT NULL "
-                   "ORDER BY md5({rid}::text || %(seed)s) LIMIT %(n)s").format(
-        rid=rid, table=table, sample=sample, col=col)
-    fetch = sql.SQL("SELECT {rid} AS rid, {col}::text AS vec FROM {table} WHERE {rid} = ANY(%(ids)s) "
-                    "ORDER BY md5({rid}::text || %(seed)s)").format(rid=rid, col=col, table=table)
-    with read_only(conn):
-        ids = [r[0] for r in conn.execute(pick, {"seed": str(seed), "n": n})]
-        rows = conn.execute(fetch, {"ids": ids, "seed": str(seed)}).fetchall() if ids else []
-    if len(rows) < 2:
-        raise BadInput(f"{target.table.display}.{target.column.column} has {len(rows)} non-NULL vectors; "
-                       f"tuning needs at least 2")
-    return QuerySet([r[1] for r in rows], [r[0] for r in rows], "sampled")
-
-
-def file_queries(path: Path, target: SearchTarget) -> QuerySet:
-    vectors = load_query_file(path, target.column.dims, target.column.column)
-    return QuerySet([vector_text(v) for v in vectors], [None] * len(vectors), str(path))
 
 
 def exact_answers(conn, work: Workload, *, out_of_time: Callable[[], bool], tick: Tick) -> int:

@@ -1,12 +1,13 @@
 """What ``apexdb tune`` shows: the JSON document, the sweep rows, the summary, and a
 terminal chart of recall and latency against the setting (a rich renderable; the CLI
-prints it)."""
+prints it). Every form says which queries the recall was measured with, and an
+optimistic source (``--fast``) says so in the recall's own label."""
 from __future__ import annotations
 
 import math
 from typing import Any
 
-from apexdb.ops.tune import Trial, TuneResult
+from apexdb.ops.tune.run import Trial, TuneResult
 
 BAR_WIDTH = 16
 MODE_LABEL = {"plain": "standard"}
@@ -19,7 +20,8 @@ def _is(a: Trial | None, b: Trial | None) -> bool:
 def trial_doc(t: Trial, result: TuneResult) -> dict[str, Any]:
     tuples = t.settings.get("hnsw.max_scan_tuples")
     iterative = t.settings.get("hnsw.iterative_scan") or t.settings.get("ivfflat.iterative_scan") or "off"
-    return {"value": t.value, "recall": t.heldout_recall, "fit_recall": t.fit_recall,
+    return {"value": t.value, "recall": t.heldout_recall,
+            "recall_interval": list(t.heldout_interval) if t.heldout_interval else None, "fit_recall": t.fit_recall,
             "fit_recall_low": t.fit_lower, "p50_ms": t.p50_ms,
             "p95_ms": t.p95_ms, "p99_ms": t.p99_ms, "iterative_scan": iterative,
             "max_scan_tuples": int(tuples) if tuples else None,
@@ -36,6 +38,7 @@ def tune_document(result: TuneResult) -> dict[str, Any]:
         "settings": dict(rec.settings) if rec else {},
         "target_recall": result.target_recall,
         "heldout_recall": rec.heldout_recall if rec else None,
+        "heldout_interval": list(rec.heldout_interval) if rec and rec.heldout_interval else None,
         "fit_recall": rec.fit_recall if rec else None,
         "p50_ms": rec.p50_ms if rec else None,
         "p95_ms": rec.p95_ms if rec else None,
@@ -51,12 +54,24 @@ def tune_document(result: TuneResult) -> dict[str, Any]:
         "method": result.method,
         "filters": result.filters,
         "queries": {"total": result.queries_total, "fit": result.queries_fit, "heldout": result.queries_heldout,
-                    "source": result.query_source},
+                    "source": result.query_source, "label": result.query_label, "origin": result.query_origin,
+                    "optimistic": result.optimistic},
+        "scratch": result.scratch,
         "elapsed_s": result.elapsed_s,
         "budget_s": result.budget_s,
         "budget_reached": result.budget_reached,
         "notes": result.notes,
     }
+
+
+def sweep_columns(result: TuneResult):
+    """The sweep's columns; the recall column names the queries it was measured with."""
+    from apexdb.render import Column, cols
+
+    which = "rows of the index, OPTIMISTIC" if result.optimistic else "queries not seen by the choice"
+    return cols("value:int", "mode", Column("recall", f"recall ({which})", kind="float"),
+                Column("fit_recall", "recall (choice half)", kind="float"), "p50_ms:ms", "p95_ms:ms",
+                "p99_ms:ms", "mark")
 
 
 def sweep_rows(result: TuneResult) -> list[dict[str, Any]]:
@@ -76,15 +91,25 @@ def summary_rows(result: TuneResult) -> list[dict[str, str]]:
 
     rec, default, name = result.recommended, result.default, result.parameter
     rows = [{"item": "index", "value": f"{result.index} ({result.method}) on {result.table}.{result.column}"},
-            {"item": "queries", "value": f"{result.queries_total} ({result.query_source}): chosen on "
-                                         f"{result.queries_fit}, recall reported on {result.queries_heldout} held out"}]
+            {"item": "queries", "value": f"{result.queries_total} {result.query_label}"
+                                         + (f" ({result.query_origin})" if result.query_source in ("file", "sql")
+                                            else "")
+                                         + f": chosen on {result.queries_fit}, recall reported on the other "
+                                           f"{result.queries_heldout}"}]
+    if result.scratch:
+        from apexdb.render.format import human_bytes, human_seconds
+
+        sc = result.scratch
+        rows.append({"item": "scratch copy", "value": f"{sc['rows']:,} rows, copied and indexed in "
+                                                      f"{human_seconds(sc['copy_and_build_s'])} (estimated "
+                                                      f"{human_seconds(sc['estimated_s'])} for the whole run), "
+                                                      f"rolled back"})
     if rec is None:
         rows.append({"item": "recommended", "value": f"none reaches recall {result.target_recall:g}"})
     else:
         extra = ", ".join(f"{k} = {v}" for k, v in rec.settings.items() if k != name)
         rows.append({"item": "recommended", "value": f"{name} = {rec.value}" + (f" with {extra}" if extra else "")})
-        rows.append({"item": f"expected recall@{result.k}", "value": f"{_num(rec.heldout_recall)} held out "
-                                                                     f"(target {result.target_recall:g})"})
+        rows.append({"item": f"expected recall@{result.k}", "value": _expected(rec, result)})
         rows.append({"item": "expected latency", "value": f"p50 {human_ms(rec.p50_ms)}, p95 {human_ms(rec.p95_ms)}, "
                                                           f"p99 {human_ms(rec.p99_ms)}"})
     rows.append({"item": f"default ({name} = {default.value}, {result.default_source})",
@@ -93,6 +118,14 @@ def summary_rows(result: TuneResult) -> list[dict[str, str]]:
     rows.append({"item": "time", "value": f"{result.elapsed_s:.1f} s of a {result.budget_s:g} s budget"
                                           + (" (reached)" if result.budget_reached else "")})
     return rows
+
+
+def _expected(rec: Trial, result: TuneResult) -> str:
+    interval = (f", 95% interval {rec.heldout_interval[0]:.3f}-{rec.heldout_interval[1]:.3f}"
+                if rec.heldout_interval else "")
+    caveat = " OPTIMISTIC: the queries are rows of the index" if result.optimistic else ""
+    return (f"{_num(rec.heldout_recall)} on queries the choice did not see{interval} "
+            f"(target {result.target_recall:g}){caveat}")
 
 
 def _num(x: float | None) -> str:
@@ -119,7 +152,8 @@ def chart(result: TuneResult):
     slowest = max((t.p50_ms for t in trials), default=1.0) or 1.0
     if not trials:
         return Text("(no setting was measured)")
-    grid = Table(title=f"recall@{result.k} held out (axis from {low:g}, ┃ target {result.target_recall:g}) and p50 "
+    which = "rows of the index, OPTIMISTIC" if result.optimistic else "queries the choice did not see"
+    grid = Table(title=f"recall@{result.k} on {which} (axis from {low:g}, ┃ target {result.target_recall:g}) and p50 "
                        f"latency\nby {result.parameter}", title_justify="left", box=None,
                  show_header=True, header_style="bold", pad_edge=False)
     for name, justify in (("setting", "right"), ("recall", "left"), ("", "right"), ("p50", "left"), ("", "right"),

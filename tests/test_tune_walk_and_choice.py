@@ -1,7 +1,7 @@
 """tune's search strategy on its own: doubling then bisection, and the choice among trials."""
 from __future__ import annotations
 
-from apexdb.ops.tune_strategy import Candidate, choose, doubling_then_bisection
+from apexdb.ops.tune.strategy import Candidate, choose, doubling_then_bisection
 
 
 def recall_curve(threshold: int):
