@@ -7,7 +7,8 @@ import numpy as np
 import psycopg
 import pytest
 
-from test_search import load_items, true_neighbours
+from support import load_items, true_neighbours
+
 
 N, DIMS, K = 4000, 48, 10
 # Overlapping clusters and a deliberately weak graph (m=6, ef_construction=12): recall@10 climbs

@@ -11,8 +11,7 @@ import numpy as np
 import psycopg
 import pytest
 
-from conftest import apexdb_executable
-from test_search import load_items, true_neighbours
+from support import apexdb_executable, load_items, true_neighbours
 from test_tune import DIMS, K, WEAK_HNSW, data
 
 SCRATCH_APP = "apexdb tune (scratch copy)"

@@ -21,7 +21,7 @@ from apexdb.errors import BadInput
 from apexdb.units import duration_setting
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MaintenanceSettings:
     lock_timeout: str = "5s"
     statement_timeout: str = "0"  # VACUUM of a big table may rightly take hours

@@ -249,7 +249,7 @@ def _too_few(req: TuneRequest, needed: int, have: str) -> str:
 def _scratch_cost(conn, target, queries, budget: float):
     from types import SimpleNamespace
 
-    from apexdb.ops.index_sizing import size_build
+    from apexdb.ops.index.sizing import size_build
 
     rows = max(target.table.estimated_rows, target.index.table_rows, len(queries))
     plan = SimpleNamespace(method=target.index.method, rows=rows, key_type=scratch.key_type(target),
