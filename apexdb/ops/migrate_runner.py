@@ -59,7 +59,7 @@ class _StepWatcher:
     def plan(self, context, steps: list) -> None:
         self.planned = list(steps)
         context.on_version_apply_callbacks = tuple(context.on_version_apply_callbacks) + (self.applied,)
-        self.listener.planned([(step.revision.revision, _title(step.doc)) for step in self.planned])
+        self.listener.planned([(step.revision.revision, revision_title(step.doc)) for step in self.planned])
         self._start_next()
 
     def _start_next(self) -> None:
@@ -67,7 +67,7 @@ class _StepWatcher:
             return
         step = self.planned.pop(0)
         direction = "upgrade" if step.is_upgrade else "downgrade"
-        message = _title(step.doc)
+        message = revision_title(step.doc)
         self.current = (step.revision.revision, direction, message, time.perf_counter())
         self.listener.step_started(*self.current[:3])
 
@@ -88,9 +88,9 @@ class _StepWatcher:
         return revision
 
 
-def _title(doc: str | None) -> str:
-    text = (doc or "").strip()
-    return text.splitlines()[0] if text else ""
+def revision_title(doc: str | None) -> str:
+    """A revision's message: the first line of its docstring."""
+    return (doc or "").strip().splitlines()[0] if doc and doc.strip() else ""
 
 
 def current_heads(config) -> list[str]:

@@ -10,13 +10,13 @@ minus one (the leader builds too). These are set for this build only.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 
+from apexdb import units
 from apexdb.db.queries import fetch_one
 from apexdb.errors import BadInput
-
-MB = 1024 * 1024
+from apexdb.ops.host import HostFacts, host_facts
+from apexdb.units import MB
 # When the server's free memory cannot be read, do not go above this without --memory.
 UNKNOWN_SPARE_CAP = 1024 * MB
 MAX_WORKERS = 64
@@ -80,52 +80,11 @@ def estimate_ivfflat_bytes(rows: int, key_type: str, dims: int | None, lists: in
 
 
 def parse_size(text: str) -> int:
-    """``512MB``, ``2GB``, ``1.5GB``, ``800kB`` or a plain number of bytes."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)[bB]?\s*", text or "")
-    if not match:
-        raise BadInput(f"--memory must be a size such as 512MB or 2GB (got {text!r})")
-    factor = {"": 1, "k": 1024, "m": MB, "g": 1024 * MB, "t": 1024 * 1024 * MB}[match.group(2).lower()]
-    size = int(float(match.group(1)) * factor)
+    """``512MB``, ``2GB``, ``1.5GB`` or a plain number of bytes, at least 1MB."""
+    size = units.parse_size(text, error="--memory must be a size such as 512MB or 2GB (got {value!r})")
     if size < MB:
         raise BadInput(f"--memory must be at least 1MB (got {text!r})")
     return size
-
-
-@dataclass
-class HostFacts:
-    available_bytes: int | None
-    cores: int | None
-    source: str  # "server" (read through pg_read_file), "local" (same machine), "unknown"
-
-
-def host_facts(conn) -> HostFacts:
-    """The server host's available memory and cores: read through the server when allowed,
-    from this machine when the server is on it (unix socket or loopback), else unknown."""
-    import psycopg
-
-    resources = fetch_one(conn, "index_server_resources")
-    if resources and resources["can_read_server_files"]:
-        try:
-            with conn.transaction(force_rollback=True):
-                row = fetch_one(conn, "index_server_host")
-            return HostFacts(_mem_available(row["meminfo"]), row["cpuinfo"].count("processor\t") or None, "server")
-        except psycopg.Error:
-            pass
-    host = conn.info.host or ""
-    if host.startswith("/") or host in ("localhost", "127.0.0.1", "::1"):
-        try:
-            with open("/proc/meminfo") as f:
-                mem = _mem_available(f.read())
-        except OSError:
-            mem = None
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        return HostFacts(mem, cores, "local")
-    return HostFacts(None, None, "unknown")
-
-
-def _mem_available(meminfo: str) -> int | None:
-    match = re.search(r"^MemAvailable:\s+(\d+)\s*kB", meminfo, re.M)
-    return int(match.group(1)) * 1024 if match else None
 
 
 def size_build(conn, plan, *, memory: str | None = None, workers: int | None = None) -> BuildSettings:

@@ -111,7 +111,9 @@ def _take(pending: list, n: int):
 
 
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300]
+    from apexdb.errors import one_line
+
+    return one_line(exc)[:300]
 
 
 def open_source(path: str | Path, *, vector_name: str = "embedding", id_name: str = "id",

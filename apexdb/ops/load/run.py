@@ -17,7 +17,7 @@ from apexdb.config import load_config
 from apexdb.db.connection import read_only, set_local
 from apexdb.db.queries import execute, fetch
 from apexdb.errors import BadInput, DatabaseError, Interrupted
-from apexdb.ops import vector_catalog as vc
+from apexdb.ops import catalog as vc
 from apexdb.ops.load import mapping as mp
 from apexdb.ops.load.readers import Source, open_source
 

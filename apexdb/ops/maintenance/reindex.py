@@ -48,7 +48,7 @@ def resolve_index(conn, name: str) -> str:
     function), so a lock someone holds on the table cannot make the lookup wait."""
     from apexdb.ops.catalog import lookup_by_name
 
-    row = lookup_by_name(conn, "maint_resolve_index", name, "an index name is needed")
+    row = lookup_by_name(conn, "catalog_index", name, "an index name is needed", with_details=False)
     if row is None:
         raise BadInput(f"index {name!r} does not exist (or this role cannot see it)")
     return f"{row['schema']}.{row['name']}"

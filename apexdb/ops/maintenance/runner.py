@@ -17,6 +17,7 @@ from typing import Any, Callable
 from apexdb.db.progress import ProgressSample, ProgressWatcher
 from apexdb.db.queries import fetch
 from apexdb.db.retry import RETRYABLE, retry_on_lock
+from apexdb.errors import one_line
 from apexdb.ops.maintenance.connection import MaintenanceSettings
 
 ProgressCallback = Callable[[str, ProgressSample], None]  # (the step's object, a sample)
@@ -77,10 +78,6 @@ class RunResult:
 
 def statement_text(conn, statement) -> str:
     return statement.as_string(conn) if hasattr(statement, "as_string") else str(statement)
-
-
-def one_line(text: str) -> str:
-    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
 
 
 def run_steps(conn, steps: list[Step], settings: MaintenanceSettings, *,

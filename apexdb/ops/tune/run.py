@@ -164,7 +164,7 @@ def run_tune(conn, req: TuneRequest, progress=None, *, db_target=None, on_event=
     col = f"{target.table.display}.{target.column.column}"
     if target.index is None:
         raise BadInput(f"{col} has no HNSW or IVFFlat index to tune", hint=target.index_hint())
-    fetch(conn, "load_vector_library")
+    fetch(conn, "settings_load_vector_library")
     index, method = target.index, target.index.method
     parameter = PARAMETER[method]
     if method == "hnsw":

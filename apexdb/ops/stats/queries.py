@@ -34,7 +34,7 @@ class StatementsReport:
 
 def statements_access(conn) -> dict[str, Any]:
     """pg_stat_statements' state; NotEnabled with what to do when it cannot be read."""
-    access = fetch_one(conn, "stat_statements_access")
+    access = fetch_one(conn, "stats_statements_access")
     if access["preloaded"] is False:  # None: this role may not read shared_preload_libraries
         raise NotEnabled(NOT_LOADED)
     if not access["created"]:
