@@ -95,3 +95,10 @@ def redact(text: str) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def one_line(text: object, *, last: int | None = None) -> str:
+    """``text`` as one line: its non-blank lines, stripped, joined by a space; only the last ``last``
+    lines when given (libpq puts the reason last: "connection to server ... failed: FATAL: ...")."""
+    lines = [part.strip() for part in str(text).splitlines() if part.strip()]
+    return " ".join(lines[-last:] if last else lines)

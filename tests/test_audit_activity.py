@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from test_audit_cron import login_role
+from test_audit_under_locks_timeouts_and_roles import login_role
 from test_audit_schema import by_key
 
 ZERO_IDLE = ["--threshold", "idle_in_transaction_warning=0"]
@@ -99,7 +99,7 @@ def plain_dsn(db):
 
 
 def test_role_without_pg_monitor_says_what_each_check_could_not_see(db, plain_dsn, idle_session):
-    from conftest import run_cli
+    from support import run_cli
 
     db.sql("CREATE TABLE s (id serial PRIMARY KEY); SELECT setval('s_id_seq', 2147000000)")
     r = run_cli(["audit", "all", "--format", "json", "--dsn", plain_dsn, *ZERO_IDLE])

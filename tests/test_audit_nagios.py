@@ -2,7 +2,7 @@
 (and perfdata) on stdout, as a monitoring runner reads it; ``--quiet`` and silence on a pipe."""
 from __future__ import annotations
 
-from conftest import run_cli
+from support import run_cli
 
 NAGIOS = ["--exit-codes", "nagios"]
 

@@ -2,7 +2,7 @@
 found with the right object named, and nothing reported on the clean Apex schema after ``apexdb init``."""
 from __future__ import annotations
 
-from test_audit import findings, run
+from support import findings, run_flushed as run
 
 
 def by_key(result) -> dict[tuple[str, str], dict]:

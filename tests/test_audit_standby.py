@@ -9,7 +9,8 @@ import time
 import psycopg
 import pytest
 
-from conftest import _free_port, run_cli
+from conftest import _free_port
+from support import run_cli
 
 
 @pytest.fixture(scope="module")

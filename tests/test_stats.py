@@ -1,12 +1,13 @@
 """apexdb stats: pg_stat_statements on both server versions, tables, indexes, cache, activity, settings."""
 from __future__ import annotations
 
+import re
 import threading
 
 import psycopg
 import pytest
 
-from conftest import run_cli
+from support import run_cli
 
 
 def cli(database, *args, input=None):
@@ -143,6 +144,35 @@ def test_activity_shows_who_blocks_whom_and_idle_in_transaction(apex, db):
         waiter.close()
 
 
+def test_activity_all_shows_idle_sessions_and_totals_by_state(apex, db):
+    idle = db.connect()
+    idle.execute("SET application_name = 'idle-probe'")
+    waiting = db.connect()
+    waiting.autocommit = False
+    waiting.execute("SELECT 1")  # idle in transaction
+    try:
+        r = apex("stats", "activity", "--format", "json")
+        assert r.exit_code == 0, r
+        assert idle.info.backend_pid not in {s["pid"] for s in r.json["sessions"]} and "totals" not in r.json
+        r = apex("stats", "activity", "--all", "--format", "json")
+        assert r.exit_code == 0, r
+        sessions = {s["pid"]: s for s in r.json["sessions"]}
+        assert sessions[idle.info.backend_pid]["state"] == "idle"
+        assert sessions[idle.info.backend_pid]["application"] == "idle-probe"
+        assert sessions[waiting.info.backend_pid]["flag"] == "idle in transaction"
+        totals = {t["state"]: t["sessions"] for t in r.json["totals"]}
+        assert totals["idle"] >= 1 and totals["idle in transaction"] >= 1  # >=: the test's own db connections
+        assert sum(totals.values()) == len(r.json["sessions"])
+        r = apex("stats", "activity", "--all")
+        assert "Sessions by state" in r.stdout and "idle-probe" in r.stdout
+        by_state = dict(re.findall(r"^(idle|idle in transaction|active|total)\s+(\d+)\s*$", r.stdout, re.M))
+        assert int(by_state["total"]) == sum(int(n) for state, n in by_state.items() if state != "total")
+    finally:
+        waiting.rollback()
+        waiting.close()
+        idle.close()
+
+
 def test_settings_recommendations(apex, db):
     db.sql("CREATE TABLE emb (id int, e vector(64))")
     db.sql("INSERT INTO emb SELECT g, (SELECT array_agg(random() + d.i * 0 + g * 0) FROM generate_series(1, 64) d(i))::vector "
@@ -157,8 +187,10 @@ def test_settings_recommendations(apex, db):
     # RAM x 0.25 / max_connections: 64 GB / 4 / 200 connections (the test server's setting)
     assert rows["work_mem"]["recommended"] == "81MB"
     assert rows["shared_buffers"]["recommended"] == "16GB"
-    assert rows["maintenance_work_mem"]["status"] == "warning"
+    # info, as audit config says: it matters only when the index is rebuilt, and a rebuild can SET it
+    assert rows["maintenance_work_mem"]["status"] == "info"
     assert "emb_hnsw" in rows["maintenance_work_mem"]["note"] and "does not fit" in rows["maintenance_work_mem"]["note"]
+    assert "in the session that rebuilds it" in rows["maintenance_work_mem"]["note"]
     assert doc["largest_vector_index"]["name"] == "public.emb_hnsw"
     assert {"hnsw.ef_search", "ivfflat.probes"} <= set(rows)
     # the test server is on this machine: RAM from the OS
@@ -198,9 +230,14 @@ def test_not_preloaded_says_so(tmp_path_factory, pg_server):
 
 
 def test_settings_on_a_remote_server_without_ram_says_unknown(apex, monkeypatch):
-    import apexdb.ops.stats_settings as stats_settings
+    import apexdb.ops.host as host
 
-    monkeypatch.setattr(stats_settings, "server_is_local", lambda conn: False)
+    monkeypatch.setattr(host, "server_is_local", lambda conn: False)
+    # a remote server whose /proc this (superuser) role may read: the server's own RAM
+    r = apex("stats", "settings", "--format", "json")
+    assert r.exit_code == 0, r
+    assert r.json["ram_source"] == "server" and r.json["ram_bytes"] > 0
+    monkeypatch.setattr(host, "_server_facts", lambda conn: None)  # ... and one whose files it may not read
     r = apex("stats", "settings", "--format", "json")
     assert r.exit_code == 0, r
     assert r.json["ram_bytes"] is None and r.json["ram_source"] == "unknown"
@@ -214,8 +251,9 @@ def test_settings_on_a_remote_server_without_ram_says_unknown(apex, monkeypatch)
 def test_server_is_local():
     from types import SimpleNamespace
 
-    from apexdb.ops.stats_settings import server_is_local
+    from apexdb.ops.host import server_is_local
 
-    for host, local in (("/tmp/sock", True), ("localhost", True), ("127.0.0.1", True), ("db.example.com", False),
-                        ("10.0.0.5", False)):
+    # an empty host (libpq could not say) is not evidence of a local server
+    for host, local in (("/tmp/sock", True), ("localhost", True), ("127.0.0.1", True), ("::1", True),
+                        ("", False), (None, False), ("db.example.com", False), ("10.0.0.5", False)):
         assert server_is_local(SimpleNamespace(info=SimpleNamespace(host=host))) is local

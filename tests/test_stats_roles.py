@@ -5,7 +5,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from conftest import run_cli
+from support import run_cli
 
 
 def make_role(db, suffix: str, grant: str | None) -> str:
@@ -70,6 +70,9 @@ def test_activity_says_how_many_sessions_it_cannot_see(workload):
         assert r.json["hidden_sessions"] >= 1
         assert "session(s) of other roles are not shown (active or idle): seeing their state and query needs pg_read_all_stats" \
             in r.stderr
+        r = cli(plain, "stats", "activity", "--all", "--format", "json")  # totals count what it cannot see
+        totals = {t["state"]: t["sessions"] for t in r.json["totals"]}
+        assert totals["not visible"] == r.json["hidden_sessions"] >= 1
         r = cli(monitor, "stats", "activity", "--format", "json")
         sessions = {s["pid"]: s for s in r.json["sessions"]}
         assert sessions[busy.info.backend_pid]["state"] == "idle in transaction"

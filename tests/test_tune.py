@@ -7,23 +7,14 @@ import numpy as np
 import psycopg
 import pytest
 
-from test_search import load_items, true_neighbours
+from support import TUNE_DIMS, TUNE_K, TUNE_ROWS, WEAK_HNSW, load_items, true_neighbours, tune_data
 
-N, DIMS, K = 4000, 48, 10
-# Overlapping clusters and a deliberately weak graph (m=6, ef_construction=12): recall@10 climbs
-# from ~0.65 at ef_search 10 to ~0.94 at 80, so there is something to tune on a table this small.
-WEAK_HNSW = "WITH (m = 6, ef_construction = 12)"
+
+N, DIMS, K = TUNE_ROWS, TUNE_DIMS, TUNE_K
+data = tune_data
 # 100 held-out queries estimate recall@10 to about +-0.02 (and pgvector builds its graph with
 # random levels), so checks against the target allow that much.
 NOISE = 0.03
-
-
-def data(seed: int = 1, n: int = N, queries: int = 0):
-    rng = np.random.default_rng(seed)
-    centers = rng.normal(size=(20, DIMS))
-    rows = centers[rng.integers(0, 20, n)] + 1.5 * rng.normal(size=(n, DIMS))
-    fresh = centers[rng.integers(0, 20, queries)] + 1.5 * rng.normal(size=(queries, DIMS))
-    return rows.astype(np.float32), fresh.astype(np.float32)
 
 
 @pytest.fixture
@@ -89,7 +80,7 @@ def test_json_shape_sweep_and_default(apex, weak):
             low, high = s["recall_interval"]
             assert low <= s["recall"] <= high
     assert sum(s["recommended"] for s in doc["sweep"]) == (1 if doc["recommended"] else 0)
-    assert doc["budget_reached"] is False and doc["applied"] is None
+    assert doc["budget_reached"] is False and doc["apply"] is None
 
 
 def test_table_output_has_sweep_chart_and_marks(apex, weak):
@@ -173,8 +164,9 @@ def test_apply_database_and_role(apex, db, weak):
     r = apex(*args, "--apply", "database", "--yes", "--format", "json")
     assert r.exit_code == 0, r
     value = r.json["recommended"]
-    assert r.json["applied"]["scope"] == "database"
-    assert r.json["applied"]["statements"] == [f'ALTER DATABASE "{db.name}" SET hnsw.ef_search = \'{value}\'']
+    assert r.json["apply"]["scope"] == "database"
+    assert r.json["apply"]["statements"] == [f'ALTER DATABASE "{db.name}" SET hnsw.ef_search = \'{value}\'']
+    assert f"applied: ALTER DATABASE" in r.stderr
     with psycopg.connect(db.dsn) as conn:  # a new session picks it up
         assert conn.execute("SELECT current_setting('hnsw.ef_search')").fetchone()[0] == str(value)
     try:

@@ -5,7 +5,7 @@ import os
 import traceback
 
 from apexdb.errors import (EXIT_BAD_INPUT, EXIT_DATABASE, EXIT_INTERRUPTED, EXIT_NOT_CONNECTED, EXIT_OK,
-                           ApexdbError, DatabaseError, redact)
+                           ApexdbError, DatabaseError, one_line, redact)
 
 # SQLSTATE classes/codes that mean the connection itself is gone or refused.
 _CONNECTION_STATES = ("08", "57P01", "57P02", "57P03")
@@ -17,24 +17,20 @@ def debug_enabled() -> bool:
     return bool(CURRENT.get("debug")) or os.environ.get("APEXDB_DEBUG", "").lower() in ("1", "true", "yes", "on")
 
 
-def _one_line(text: str) -> str:
-    return " ".join(part.strip() for part in str(text).strip().splitlines() if part.strip())
-
-
 def describe(exc: BaseException) -> tuple[int, str]:
     """(exit code, one-line message) for any exception that reaches the top."""
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED, "interrupted; the statement running on the server was cancelled"
     if isinstance(exc, DatabaseError) and _connection_lost(exc):
         state = f" [SQLSTATE {exc.sqlstate}]" if exc.sqlstate else ""
-        return EXIT_NOT_CONNECTED, _one_line(f"lost the connection to the database: {exc.message}{state}")
+        return EXIT_NOT_CONNECTED, one_line(f"lost the connection to the database: {exc.message}{state}")
     if isinstance(exc, DatabaseError):
         state = f" [SQLSTATE {exc.sqlstate}]" if exc.sqlstate else ""
         hint = f" (hint: {exc.hint})" if exc.hint else ""
-        return exc.exit_code, _one_line(f"{exc.message}{state}{hint}")
+        return exc.exit_code, one_line(f"{exc.message}{state}{hint}")
     if isinstance(exc, ApexdbError):
         hint = f" (hint: {exc.hint})" if exc.hint else ""
-        return exc.exit_code, _one_line(f"{exc.message}{hint}")
+        return exc.exit_code, one_line(f"{exc.message}{hint}")
     try:
         import psycopg
     except ImportError:  # pragma: no cover - psycopg is a dependency
@@ -44,8 +40,8 @@ def describe(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, BrokenPipeError):
         return EXIT_OK, ""
     if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
-        return EXIT_BAD_INPUT, _one_line(f"{exc.strerror}: {exc.filename}")
-    return EXIT_DATABASE, _one_line(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for details)")
+        return EXIT_BAD_INPUT, one_line(f"{exc.strerror}: {exc.filename}")
+    return EXIT_DATABASE, one_line(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for details)")
 
 
 def _connection_lost(exc: DatabaseError) -> bool:
@@ -69,7 +65,7 @@ def describe_psycopg(exc) -> tuple[int, str]:
     diag = getattr(exc, "diag", None)
     primary = (diag.message_primary if diag is not None else None) or str(exc)
     if state is None or state.startswith(_CONNECTION_STATES):
-        return EXIT_NOT_CONNECTED, _one_line(f"lost the connection to the database: {primary}")
+        return EXIT_NOT_CONNECTED, one_line(f"lost the connection to the database: {primary}")
     message = f"database error: {primary} [SQLSTATE {state}]"
     hint = diag.message_hint if diag is not None else None
     if state == "57014":
@@ -78,7 +74,7 @@ def describe_psycopg(exc) -> tuple[int, str]:
         message = f"could not get a lock in time: {primary} [SQLSTATE {state}]"
     if hint:
         message += f" (hint: {hint})"
-    return EXIT_DATABASE, _one_line(message)
+    return EXIT_DATABASE, one_line(message)
 
 
 def report(exc: BaseException, renderer=None) -> int:

@@ -47,6 +47,7 @@ def tune(
     same index, built and measured in a transaction that is rolled back."""
     from apexdb.errors import BadInput
     from apexdb.ops.tune import TuneRequest, apply_settings, run_tune
+    from apexdb.ops.tune.apply import describe, planned_statements
     from apexdb.render.tune import chart, sweep_columns, summary_rows, sweep_rows, tune_document
 
     if apply is not None and apply not in ("database", "role"):
@@ -64,10 +65,9 @@ def tune(
         doc = tune_document(result)
         settings = result.recommended.settings if result.recommended else {}
         described = ", ".join(f"{k} = {v}" for k, v in settings.items())
-        applied = None
-        if apply is not None and settings and yes:  # nothing to ask: the document can say what was done
-            applied = apply_settings(conn, settings, apply)
-        doc["applied"] = {"scope": apply, "statements": applied} if applied else None
+        planned = describe(conn, planned_statements(conn, settings, apply)) if apply and settings else []
+        # what --apply runs once the output is shown (and confirmed): the same order with or without --yes
+        doc["apply"] = {"scope": apply, "statements": planned} if planned else None
         from apexdb.render import Section, cols
 
         s.out.sections([Section(None, summary_rows(result), cols("item", "value")),
@@ -75,13 +75,13 @@ def tune(
         if format == "table":
             s.out.line("")
             s.out.rich(chart(result))
-        if apply is not None and not settings:
+        if apply is None:
+            return
+        if not settings:
             raise BadInput("--apply: no setting reached the target, so nothing was applied")
-        if apply is not None and applied is None:  # ask once the person has seen the sweep
-            s.confirm(f"Set {described} for every new session of this {apply}?", yes,
-                      what=f"--apply {apply} ({described})")
-            applied = apply_settings(conn, settings, apply)
-        for statement in applied or []:
+        s.confirm(f"Set {described} for every new session of this {apply}?", yes,
+                  what=f"--apply {apply} ({described})")
+        for statement in apply_settings(conn, settings, apply):
             s.out.note(f"applied: {statement}")
 
 

@@ -20,7 +20,7 @@ from typing import Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from apexdb.config import load_config
-from apexdb.errors import BadInput, NotConnected, register_secret
+from apexdb.errors import BadInput, NotConnected, one_line, register_secret
 
 LIBPQ_SERVER_VARS = ("PGHOST", "PGSERVICE", "PGDATABASE")
 
@@ -72,7 +72,7 @@ def validate_dsn(dsn: str, source: str) -> None:
     try:
         params = conninfo_to_dict(dsn)
     except Exception as exc:
-        raise BadInput(f"malformed DSN from {source}: {_one_line(str(exc))}") from None
+        raise BadInput(f"malformed DSN from {source}: {one_line(exc, last=2)}") from None
     if params.get("password"):
         register_secret(str(params["password"]))
 
@@ -114,12 +114,6 @@ def _label(dsn: str) -> str:
     return f"{params.get('host', 'local')}/{params.get('dbname', params.get('user', ''))}"
 
 
-def _one_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-    # libpq puts the reason last ("connection to server ... failed: FATAL: ...")
-    return " ".join(lines[-2:]) if len(lines) > 1 else (lines[0] if lines else "")
-
-
 def connect(target: Target, *, autocommit: bool = True, application_name: str = "apexdb",
             connect_timeout: int | None = None):
     """An autocommit psycopg connection with pgvector registered when it is installed."""
@@ -134,9 +128,9 @@ def connect(target: Target, *, autocommit: bool = True, application_name: str = 
     try:
         conn = psycopg.connect(target.dsn, **kwargs)
     except psycopg.OperationalError as exc:
-        raise NotConnected(f"cannot connect to {target.display}: {_one_line(str(exc))}") from None
+        raise NotConnected(f"cannot connect to {target.display}: {one_line(exc, last=2)}") from None
     except psycopg.ProgrammingError as exc:
-        raise BadInput(f"malformed DSN from {target.source}: {_one_line(str(exc))}") from None
+        raise BadInput(f"malformed DSN from {target.source}: {one_line(exc, last=2)}") from None
     register_vector_types(conn)
     return conn
 

@@ -123,28 +123,28 @@ class VectorIndex:
         return METRICS[metric][0] if metric else None
 
 
-def lookup_by_name(conn, query: str, name: str, missing: str) -> dict[str, Any] | None:
-    """Registry ``query`` (parameters ``name``, ``schema``) for a relation the user named: first
-    the whole string as one name on the search path, then split once as ``schema.name``."""
+def lookup_by_name(conn, query: str, name: str, missing: str, **params: Any) -> dict[str, Any] | None:
+    """Registry ``query`` (parameters ``name``, ``schema`` and ``params``) for a relation the user named:
+    first the whole string as one name on the search path, then split once as ``schema.name``."""
     if not name or not name.strip():
         raise BadInput(missing)
-    row = fetch_one(conn, query, {"name": name, "schema": None})
+    row = fetch_one(conn, query, {**params, "name": name, "schema": None})
     if row is None and "." in name:
         schema, _, rel = name.partition(".")
-        row = fetch_one(conn, query, {"name": rel, "schema": schema})
+        row = fetch_one(conn, query, {**params, "name": rel, "schema": schema})
     return row
 
 
 def resolve_table(conn, name: str) -> TableRef:
     """The table ``name`` refers to: first as one name on the search path, then as schema.name."""
-    row = lookup_by_name(conn, "resolve_table", name, "a table name is needed")
+    row = lookup_by_name(conn, "catalog_table", name, "a table name is needed")
     if row is None:
         raise BadInput(f"table {name!r} does not exist (or this role cannot see it)")
     return TableRef(row["oid"], row["schema"], row["name"], row["kind"], row["estimated_rows"])
 
 
 def vector_columns(conn, table: TableRef | None = None) -> list[VectorColumn]:
-    rows = fetch(conn, "vector_columns", {"table_oid": table.oid if table else None})
+    rows = fetch(conn, "catalog_vector_columns", {"table_oid": table.oid if table else None})
     return [VectorColumn(**r) for r in rows]
 
 
@@ -161,7 +161,7 @@ def vector_column(conn, table: TableRef, column: str | None) -> VectorColumn:
     for col in columns:
         if col.column == column:
             return col
-    exists = fetch_one(conn, "column_type", {"table_oid": table.oid, "column": column})
+    exists = fetch_one(conn, "catalog_column_type", {"table_oid": table.oid, "column": column})
     if exists is None:
         raise BadInput(f"column {column!r} does not exist in {table.display}")
     raise BadInput(f"column {column!r} of {table.display} is {exists['type']}, not a vector, halfvec, "
@@ -169,7 +169,7 @@ def vector_column(conn, table: TableRef, column: str | None) -> VectorColumn:
 
 
 def vector_indexes(conn, table: TableRef | None = None) -> list[VectorIndex]:
-    rows = fetch(conn, "vector_indexes", {"table_oid": table.oid if table else None})
+    rows = fetch(conn, "catalog_vector_indexes", {"table_oid": table.oid if table else None})
     out = []
     for r in rows:
         options = dict(opt.split("=", 1) for opt in (r.pop("options") or []))
@@ -228,13 +228,13 @@ class IndexRef(_SchemaQualified):
 
 def find_index(conn, name: str) -> IndexRef | None:
     """The index ``name`` refers to (on the search path, or ``schema.name``), or None."""
-    row = lookup_by_name(conn, "index_find", name, "an index name is needed")
+    row = lookup_by_name(conn, "catalog_index", name, "an index name is needed", with_details=True)
     return IndexRef(**row) if row else None
 
 
 def relation_named(conn, schema: str, name: str) -> dict[str, Any] | None:
     """Whatever already holds ``schema.name`` (table, index, view...), with index validity."""
-    return fetch_one(conn, "index_name_taken", {"schema": schema, "name": name})
+    return fetch_one(conn, "catalog_relation_named", {"schema": schema, "name": name})
 
 
 # -- the one CREATE INDEX builder -----------------------------------------------------------

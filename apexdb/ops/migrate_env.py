@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from apexdb.ops.migrate_safety import (SafetySettings, lock_key, migration_lock, run_with_retries,
-                                       settings_on_every_connection)
+from apexdb.db.retry import retry_on_lock
+from apexdb.ops.migrate_safety import SafetySettings, lock_key, migration_lock, settings_on_every_connection
+from apexdb.units import duration_setting
 
 log = logging.getLogger("alembic.env")
 
@@ -43,16 +44,7 @@ def include_object(obj, name, type_, reflected, compare_to):
     return True
 
 
-def _setting_literal(value: str) -> str:
-    """A timeout from the config as the inside of a SQL string literal ('5s', '30min')."""
-    import re
-
-    text = str(value).strip()
-    if not re.fullmatch(r"\d+\s*(us|ms|s|min|h|d)?", text):
-        from apexdb.errors import BadInput
-
-        raise BadInput(f"timeout {value!r} is not a duration such as 5s, 500ms or 30min")
-    return text
+TIMEOUT_ERROR = "timeout {value!r} is not a duration such as 5s, 500ms or 30min"
 
 
 def sqlalchemy_engine(target):
@@ -79,8 +71,8 @@ def run(context, target_metadata) -> None:
                           dialect_opts={"paramstyle": "named"}, **options)
         # The script says what apexdb does online: the same timeouts, for the whole session.
         settings = SafetySettings.from_config()
-        context.execute(f"SET lock_timeout = '{_setting_literal(settings.lock_timeout)}'")
-        context.execute(f"SET statement_timeout = '{_setting_literal(settings.statement_timeout)}'")
+        context.execute(f"SET lock_timeout = '{duration_setting(settings.lock_timeout, error=TIMEOUT_ERROR)}'")
+        context.execute(f"SET statement_timeout = '{duration_setting(settings.statement_timeout, error=TIMEOUT_ERROR)}'")
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -119,11 +111,11 @@ def _run_guarded(target, attempt) -> None:
         def waiting(pid):
             log.warning("another migration (backend pid %s) holds the migration lock; waiting", pid)
 
-        def retrying(n, reason, exc, wait):
-            log.warning("%s (%s); retry %d/%d in %.1f s", reason, str(exc).splitlines()[0], n,
-                        settings.retries, wait)
+        def retrying(r):
+            log.warning("%s (%s); retry %d/%d in %.1f s", r.reason, str(r.error).splitlines()[0], r.retry,
+                        r.retries, r.wait_s)
 
         with migration_lock(lock_conn, lock_key(), on_wait=waiting), settings_on_every_connection(settings):
-            run_with_retries(attempt, settings, on_retry=retrying)
+            retry_on_lock(lambda _n: attempt(), retries=settings.retries, on_retry=retrying)
     finally:
         lock_conn.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from apexdb.errors import BadInput, DatabaseError
 from apexdb.ops.alembic_project import is_apex_project
-from apexdb.ops.migrate_runner import check_revision, current_heads
+from apexdb.ops.migrate_runner import check_revision, current_heads, revision_title
 from apexdb.ops.migrate_target import prepare_target, project_logging
 
 
@@ -42,13 +42,9 @@ def status(config, *, dsn: str | None = None, target_name: str | None = None) ->
     except CommandError as exc:
         raise BadInput(f"the database is at revision {', '.join(current)}, which this project does not "
                        f"know ({exc})", hint="is this the right project (--config) and database?") from None
-    pending = [{"revision": s.revision.revision, "message": _title(s.revision.doc),
+    pending = [{"revision": s.revision.revision, "message": revision_title(s.revision.doc),
                 "file": Path(s.revision.path).name} for s in steps]
     return Status(target.display, current, sorted(script.get_heads()), pending)
-
-
-def _title(doc: str | None) -> str:
-    return (doc or "").strip().splitlines()[0] if doc and doc.strip() else ""
 
 
 def history(config, current: list[str] | None = None) -> list[dict]:
@@ -64,7 +60,7 @@ def history(config, current: list[str] | None = None) -> list[dict]:
         rows.append({
             "revision": rev.revision,
             "down_revision": ", ".join(down) if isinstance(down, (tuple, list)) else down,
-            "message": _title(rev.doc),
+            "message": revision_title(rev.doc),
             "head": rev.is_head,
             "applied": (rev.revision in applied) if current is not None else None,
             "file": Path(rev.path).name,
@@ -129,7 +125,7 @@ def offline_sql_by_revision(config, revision_range: str | None = None) -> list[d
         if isinstance(down, (tuple, list)):
             down = down[0] if down else None
         sql = offline_sql(config, f"{down or 'base'}:{rev.revision}")
-        out.append({"revision": rev.revision, "message": _title(rev.doc), "file": rev.path, "sql": sql})
+        out.append({"revision": rev.revision, "message": revision_title(rev.doc), "file": rev.path, "sql": sql})
     return out
 
 
@@ -153,7 +149,7 @@ def new_revision(config, message: str, *, autogenerate: bool = False, dsn: str |
     except PermissionError as exc:
         raise BadInput(f"cannot write the revision file: {exc.strerror}: {exc.filename}") from None
     except Exception as exc:
-        from apexdb.ops.migrate_safety import sqlstate_of
+        from apexdb.db.retry import sqlstate_of
 
         state = sqlstate_of(exc)
         if state:

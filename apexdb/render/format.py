@@ -10,18 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-_UNITS = ["B", "kB", "MB", "GB", "TB", "PB"]
-
-
-def human_bytes(n: float | None) -> str:
-    if n is None:
-        return ""
-    n = float(n)
-    for unit in _UNITS:
-        if abs(n) < 1024 or unit == _UNITS[-1]:
-            return f"{n:.0f} {unit}" if unit == "B" or abs(n) >= 100 else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} PB"
+from apexdb.units import human_bytes  # sizes are shown the same by ops and views
 
 
 def human_ms(ms: float | None) -> str:

@@ -98,3 +98,17 @@ def compose(text: str, **identifiers):
         return sql.Identifier(value)
 
     return sql.SQL(text).format(**{k: ident(v) for k, v in identifiers.items()})
+
+
+def quote_ident(name: str) -> str:
+    """``name`` as PostgreSQL's quote_ident() prints it, for SQL shown to a person (fixes, suggestions):
+    bare when it is lower case letters, digits and underscores and not a keyword that needs quoting,
+    else double-quoted. SQL apexdb runs itself composes identifiers with :func:`compose` instead."""
+    import re
+
+    from pglast import keywords
+
+    if re.fullmatch(r"[a-z_][a-z0-9_]*", name) and name not in keywords.RESERVED_KEYWORDS \
+            and name not in keywords.TYPE_FUNC_NAME_KEYWORDS and name not in keywords.COL_NAME_KEYWORDS:
+        return name
+    return '"' + name.replace('"', '""') + '"'

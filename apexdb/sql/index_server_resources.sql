@@ -6,7 +6,4 @@ SELECT current_setting('maintenance_work_mem') AS maintenance_work_mem,
        current_setting('max_parallel_workers')::int AS max_parallel_workers,
        current_setting('max_worker_processes')::int AS max_worker_processes,
        current_setting('dynamic_shared_memory_type') AS dynamic_shared_memory_type,
-       (SELECT reset_val FROM pg_settings WHERE name = 'maintenance_work_mem')::bigint * 1024 AS maintenance_work_mem_reset_bytes,
-       has_function_privilege('pg_read_file(text)', 'execute')
-         AND (pg_has_role('pg_read_server_files', 'member')
-              OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)) AS can_read_server_files
+       (SELECT reset_val FROM pg_settings WHERE name = 'maintenance_work_mem')::bigint * 1024 AS maintenance_work_mem_reset_bytes

@@ -1,4 +1,4 @@
--- Client sessions that are not idle (or whose state this role cannot see): waits, blockers, durations
+-- Client sessions that are not idle (every one with include_idle, and those whose state this role cannot see): waits, blockers, durations
 SELECT a.pid,
        a.usename AS role,
        a.datname AS database,
@@ -17,5 +17,5 @@ FROM pg_stat_activity a
 -- without pg_read_all_stats, other roles' sessions show only pid, database and role: count them as hidden
 WHERE (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.datname IS NOT NULL))
   AND a.pid <> pg_backend_pid()
-  AND a.state IS DISTINCT FROM 'idle'
+  AND (%(include_idle)s OR a.state IS DISTINCT FROM 'idle')
 ORDER BY a.backend_type IS NULL, a.xact_start NULLS LAST, a.pid

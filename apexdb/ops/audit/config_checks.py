@@ -14,11 +14,10 @@ from apexdb.db.queries import fetch, fetch_one
 from apexdb.ops.audit.context import AuditContext
 from apexdb.ops.audit.indexes import index_catalog
 from apexdb.ops.audit.model import Finding
-from apexdb.ops.audit.rebuild import quote_ident
-from apexdb.ops.audit.settings import setting_bytes, settings
-from apexdb.render.format import human_bytes
+from apexdb.ops.audit.settings import settings
+from apexdb.ops.settings import RULES, MemoryFacts, VectorIndexSize
+from apexdb.sql import quote_ident
 
-MB = 1024 * 1024
 VECTOR_SETTINGS = {"hnsw.ef_search": "hnsw", "ivfflat.probes": "ivfflat"}
 
 
@@ -30,10 +29,6 @@ def _finding(check: str, severity: str, obj: str, detail: str, statements: list[
 
 def _db(ctx: AuditContext) -> str:
     return quote_ident(ctx.facts.get("database") or "")
-
-
-def _mb(n: float) -> str:
-    return f"{max(1, int(n // MB))}MB"
 
 
 def _preloaded(ctx: AuditContext, access: dict[str, Any]) -> bool | None:
@@ -54,7 +49,7 @@ def _preloaded(ctx: AuditContext, access: dict[str, Any]) -> bool | None:
 
 
 def check_pg_stat_statements(ctx: AuditContext) -> None:
-    access = fetch_one(ctx.conn, "stat_statements_access") or {}
+    access = fetch_one(ctx.conn, "stats_statements_access") or {}
     preloaded = _preloaded(ctx, access)
     if preloaded is None:
         ctx.note(f"role {ctx.facts.get('role')} may not read shared_preload_libraries: whether "
@@ -85,83 +80,44 @@ def check_pg_stat_statements(ctx: AuditContext) -> None:
 
 
 def server_ram(ctx: AuditContext) -> int | None:
-    """The server's RAM: the ram_bytes threshold, else this machine's when the server runs on it."""
+    """The server's RAM: the ram_bytes threshold, else the server host's (apexdb.ops.host)."""
     def load():
-        if ctx.thresholds.ram_bytes:
-            return ctx.thresholds.ram_bytes
-        from apexdb.ops.stats_settings import local_ram, server_is_local
+        from apexdb.ops.host import host_ram
 
-        return local_ram() if server_is_local(ctx.conn) else None
+        return ctx.thresholds.ram_bytes or host_ram(ctx.conn)[0]
     return ctx.cached("server_ram", load)
 
 
+def memory_facts(ctx: AuditContext) -> MemoryFacts:
+    """What the memory rules judge, from what this audit has already read."""
+    def load():
+        indexes = [VectorIndexSize(ix["index_qname"], ix["method"], int(ix["size_bytes"] or 0))
+                   for ix in index_catalog(ctx) if ix["method"] in ("hnsw", "ivfflat")]
+        return MemoryFacts(settings(ctx), server_ram(ctx), indexes, int(ctx.facts.get("temp_files") or 0),
+                           int(ctx.facts.get("temp_bytes") or 0), ctx.thresholds.temp_bytes_warning,
+                           ctx.facts.get("database") or "", ctx.facts.get("database_size"))
+    return ctx.cached("memory_facts", load)
+
+
+def _judge(ctx: AuditContext, name: str) -> None:
+    """The memory rule's verdict on ``name`` as a finding (nothing when it is fine or needs the RAM)."""
+    if name not in settings(ctx):
+        return
+    verdict = RULES[name](memory_facts(ctx))
+    if verdict.status != "ok" and not verdict.needs_ram:
+        ctx.add(_finding(name, verdict.status, name, verdict.note, verdict.statements, verdict.comments))
+
+
 def check_work_mem(ctx: AuditContext) -> None:
-    work_mem = setting_bytes(ctx, "work_mem")
-    if work_mem is None:
-        return
-    ram = server_ram(ctx)
-    connections = int((settings(ctx).get("max_connections") or {}).get("setting") or 0)
-    if ram and connections and work_mem * connections > ram:
-        guide = ram * 0.25 / connections
-        ctx.add(_finding("work_mem", "warning", "work_mem",
-                         f"work_mem {human_bytes(work_mem)} x max_connections {connections} = "
-                         f"{human_bytes(work_mem * connections)}, more than the server's {human_bytes(ram)} of RAM: "
-                         f"busy hours can run it out of memory; the guidance is RAM x 0.25 / max_connections = "
-                         f"{human_bytes(guide)}", [f"ALTER SYSTEM SET work_mem = '{_mb(guide)}';",
-                                                   "SELECT pg_reload_conf();"],
-                         ["raise it per role or per query (SET LOCAL) where a query needs more"]))
-        return
-    temp = ctx.facts.get("temp_bytes") or 0
-    if temp < ctx.thresholds.temp_bytes_warning:
-        return
-    ctx.add(_finding("work_mem", "warning", "work_mem",
-                     f"{ctx.facts.get('temp_files') or 0:,} temporary files ({human_bytes(temp)}) written since the "
-                     f"statistics reset: sorts and hashes outgrow work_mem = {human_bytes(work_mem)} and spill to disk",
-                     [f"ALTER DATABASE {_db(ctx)} SET work_mem = '{_mb(work_mem * 2)}';"],
-                     ["or raise it only for the statements that spill (pg_stat_statements.temp_blks_written); "
-                      "each sort or hash of each connection may use work_mem"]))
-
-
-def _ann_bytes(ctx: AuditContext) -> tuple[int, int]:
-    sizes = [ix["size_bytes"] or 0 for ix in index_catalog(ctx) if ix["method"] in ("hnsw", "ivfflat")]
-    return sum(sizes), max(sizes, default=0)
+    _judge(ctx, "work_mem")
 
 
 def check_maintenance_work_mem(ctx: AuditContext) -> None:
-    row = settings(ctx).get("maintenance_work_mem")
-    total, largest = _ann_bytes(ctx)
-    if not row or not row["at_default"] or not total:
-        return
-    want = max(1024 * MB, int(largest * 1.25))
-    ctx.add(_finding("maintenance_work_mem", "info", "maintenance_work_mem",
-                     f"at the default {human_bytes(row['bytes'])} while the database has vector indexes: HNSW and "
-                     "IVFFlat builds are much faster when the graph or lists fit in it",
-                     [f"ALTER DATABASE {_db(ctx)} SET maintenance_work_mem = '{_mb(want)}';"],
-                     ["autovacuum workers use it too unless autovacuum_work_mem is set"]))
+    _judge(ctx, "maintenance_work_mem")
 
 
 def check_shared_buffers(ctx: AuditContext) -> None:
-    row = settings(ctx).get("shared_buffers")
-    if not row:
-        return
-    buffers = int(row["bytes"])
-    total, _ = _ann_bytes(ctx)
-    if total > buffers:
-        ctx.add(_finding("shared_buffers", "warning", "shared_buffers",
-                         f"vector indexes take {human_bytes(total)} but shared_buffers is {human_bytes(buffers)}: "
-                         "ANN searches keep reading pages from the OS cache or disk", [],
-                         [f"ALTER SYSTEM SET shared_buffers = '{_mb(total * 1.25)}';  -- then restart; keep it "
-                          "near 25% of RAM, and add RAM if the indexes do not fit"]))
-    elif (ram := server_ram(ctx)) and buffers < ram * 0.25 / 2:
-        ctx.add(_finding("shared_buffers", "info", "shared_buffers",
-                         f"{human_bytes(buffers)} is well below the usual starting point of 25% of the server's "
-                         f"{human_bytes(ram)} RAM ({human_bytes(ram * 0.25)})", [],
-                         [f"ALTER SYSTEM SET shared_buffers = '{_mb(ram * 0.25)}';  -- then restart"]))
-    elif row["at_default"] and (ctx.facts.get("database_size") or 0) > buffers:
-        ctx.add(_finding("shared_buffers", "info", "shared_buffers",
-                         f"at the compiled-in default {human_bytes(buffers)} for a {human_bytes(ctx.facts['database_size'])}"
-                         " database; the usual starting point is 25% of the server's RAM", [],
-                         ["ALTER SYSTEM SET shared_buffers = '<25% of RAM>';  -- then restart"]))
+    _judge(ctx, "shared_buffers")
 
 
 def check_vector_settings(ctx: AuditContext) -> None:

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from apexdb.errors import BadInput
+from apexdb.units import parse_duration, parse_size
 
 SEVERITIES = ("info", "warning", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
@@ -90,31 +90,6 @@ class AuditReport:
                 "coverage": self.coverage, "metrics": {k: v[0] for k, v in sorted(self.metrics.items())}}
 
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)?\s*$", re.I)
-_SIZE_UNITS = {None: 1, "b": 1, "kb": 1024, "kib": 1024, "mb": 1024 ** 2, "mib": 1024 ** 2, "gb": 1024 ** 3,
-               "gib": 1024 ** 3, "tb": 1024 ** 4, "tib": 1024 ** 4}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)?\s*$", re.I)
-_DURATION_UNITS = {None: 1, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
-
-def parse_size(value: Any, name: str) -> int:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value)
-    match = _SIZE.match(str(value))
-    if not match:
-        raise BadInput(f"threshold {name}: {value!r} is not a size (e.g. 1048576, 10MB, 1GB)")
-    return int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "").lower() or None])
-
-
-def parse_duration(value: Any, name: str) -> float:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    match = _DURATION.match(str(value))
-    if not match:
-        raise BadInput(f"threshold {name}: {value!r} is not a duration (e.g. 3600, 12h, 7d)")
-    return float(match.group(1)) * _DURATION_UNITS[(match.group(2) or "").lower() or None]
-
-
 @dataclass
 class Thresholds:
     """Limits the checks use. Sizes in bytes, ages in seconds, ratios as fractions."""
@@ -178,9 +153,9 @@ DURATIONS = ("stats_min_age", "vacuum_max_age", "transaction_age_warning", "tran
 
 def _convert(name: str, type_: str, value: Any) -> Any:
     if "bytes" in name:
-        return parse_size(value, name)
+        return parse_size(value, error=f"threshold {name}: {{value!r}} is not a size (e.g. 1048576, 10MB, 1GB)")
     if name in DURATIONS:
-        return parse_duration(value, name)
+        return parse_duration(value, error=f"threshold {name}: {{value!r}} is not a duration (e.g. 3600, 12h, 7d)")
     try:
         number = float(value)
     except (TypeError, ValueError):

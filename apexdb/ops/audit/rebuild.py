@@ -8,13 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-
-def quote_ident(name: str) -> str:
-    """``name`` as PostgreSQL's quote_ident would print it (bare when that is safe)."""
-    from pglast.stream import RawStream
-    from pglast import ast
-
-    return RawStream()(ast.ColumnRef(fields=(ast.String(sval=name),)))
+from apexdb.sql import quote_ident
 
 
 def rebuild_statements(definition: str, schema: str, old_name: str, *, new_name: str | None = None,

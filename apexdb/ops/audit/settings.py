@@ -8,11 +8,11 @@ from apexdb.ops.audit.context import AuditContext
 
 
 def settings(ctx: AuditContext) -> dict[str, dict[str, Any]]:
-    def load():
-        if "vector" in _extensions(ctx):
-            fetch(ctx.conn, "load_vector_library")  # makes hnsw.* and ivfflat.* visible in pg_settings
-        return {r["name"]: r for r in fetch(ctx.conn, "audit_settings")}
-    return ctx.cached("settings", load)
+    """The settings the checks judge, read once per audit (apexdb.ops.settings.read_settings rows)."""
+    from apexdb.ops.settings import MEMORY_SETTINGS, read_settings
+
+    names = (*MEMORY_SETTINGS, "hnsw.ef_search", "ivfflat.probes", "shared_preload_libraries")
+    return ctx.cached("settings", lambda: read_settings(ctx.conn, names))
 
 
 def setting_bytes(ctx: AuditContext, name: str) -> int | None:
@@ -23,12 +23,6 @@ def setting_bytes(ctx: AuditContext, name: str) -> int | None:
 def table_stats(ctx: AuditContext) -> dict[int, dict[str, Any]]:
     """table oid -> live/dead rows, last vacuum and analyze, autovacuum trigger (pg_stat_user_tables)."""
     return ctx.cached("tables", lambda: {r["table_oid"]: r for r in fetch(ctx.conn, "audit_table_vacuum")})
-
-
-def _extensions(ctx: AuditContext) -> set[str]:
-    from apexdb.db.connection import server_versions
-
-    return set(server_versions(ctx.conn).extensions)
 
 
 def row_count(reltuples: float | None, live_rows: int | None) -> int:

@@ -19,13 +19,14 @@ from apexdb.ops.audit.rebuild import quote_ident, rebuild_statements
 from apexdb.ops.audit.settings import row_count, setting_bytes, table_stats
 from apexdb.ops.catalog import (METRICS, OPERATOR_METRIC, VectorColumn, VectorIndex, metric_of_opclass, suggest_index,
                                 vector_columns)
-from apexdb.render.format import human_bytes
+from apexdb.ops.settings import maintenance_memory_needed
+from apexdb.units import human_bytes, setting_size
 
 IVFFLAT_DEFAULT_LISTS = 100
 
 
 def _columns(ctx: AuditContext) -> list[VectorColumn]:
-    return ctx.cached("vector_columns", lambda: vector_columns(ctx.conn))
+    return ctx.cached("catalog_vector_columns", lambda: vector_columns(ctx.conn))
 
 
 def _ann_indexes(ctx: AuditContext) -> list[dict[str, Any]]:
@@ -122,10 +123,12 @@ def check_hnsw_memory(ctx: AuditContext) -> None:
     if mwm is None:
         return
     for ix in _ann_indexes(ctx):
-        if ix["method"] != "hnsw" or not ix["is_valid"] or ix["size_bytes"] is None or ix["size_bytes"] <= mwm:
+        if ix["method"] != "hnsw" or not ix["is_valid"] or ix["size_bytes"] is None:
             continue
-        need_mb = 64 * math.ceil(ix["size_bytes"] * 1.25 / (64 * 1024 * 1024))
-        fix = (f"SET maintenance_work_mem = '{need_mb}MB';  -- in the session that rebuilds it\n"
+        need = maintenance_memory_needed(ix["size_bytes"])  # the memory rule stats settings and audit config use
+        if need <= mwm:
+            continue
+        fix = (f"SET maintenance_work_mem = '{setting_size(need)}';  -- in the session that rebuilds it\n"
                f"REINDEX INDEX CONCURRENTLY {ix['index_qname']};")
         finding = _finding("hnsw_exceeds_maintenance_work_mem", "info", ix,
                            f"{human_bytes(ix['size_bytes'])} index, maintenance_work_mem is {human_bytes(mwm)}: a "
@@ -142,7 +145,7 @@ def _workload(ctx: AuditContext) -> list:
 
         try:
             with ctx.conn.transaction():  # a role without pg_read_all_settings cannot even ask
-                access = fetch_one(ctx.conn, "stat_statements_access") or {}
+                access = fetch_one(ctx.conn, "stats_statements_access") or {}
         except psycopg.errors.InsufficientPrivilege:
             access = {}
         skipped = ("pg_stat_statements is not preloaded, installed or readable here: the opclass/workload "

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from apexdb.sql import quote_ident  # the one quote_ident; find_* modules import it from here
+
 EQUALITY_OPS = {"="}
 RANGE_OPS = {"<", ">", "<=", ">="}
 
@@ -132,18 +134,6 @@ def expression_columns(expression: str | None) -> set[str]:
     except ParseError:
         return set()
     return {ref[1] for node in walk(tree) if isinstance(node, ColumnRef) for ref in [_ref(node)] if ref}
-
-
-def quote_ident(name: str) -> str:
-    """``name`` as SQL would need it written: bare when it can be, double-quoted otherwise."""
-    import re
-
-    from pglast import keywords
-
-    if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) and name not in keywords.RESERVED_KEYWORDS \
-            and name not in keywords.TYPE_FUNC_NAME_KEYWORDS and name not in keywords.COL_NAME_KEYWORDS:
-        return name
-    return '"' + name.replace('"', '""') + '"'
 
 
 def qualified(schema: str, name: str) -> str:

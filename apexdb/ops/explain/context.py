@@ -60,7 +60,7 @@ def gather_context(conn, plan) -> Context:
 
     has_vector = server_versions(conn).get("vector") is not None
     if has_vector:
-        fetch(conn, "load_vector_library")  # makes hnsw.* and ivfflat.* settings visible
+        fetch(conn, "settings_load_vector_library")  # makes hnsw.* and ivfflat.* settings visible
     settings = fetch_one(conn, "explain_settings") or {}
     tables: dict[str, TableFacts] = {}
     for node in plan.nodes():

@@ -13,7 +13,7 @@ import os
 import tokenize
 from contextlib import redirect_stdout
 
-from apexdb.errors import BadInput
+from apexdb.errors import BadInput, one_line
 from apexdb.ops.lint.engine import SqlUnit
 from apexdb.ops.lint.findings import Ignore, parse_directive
 
@@ -39,7 +39,7 @@ def ordered_revisions(script, range_: str | None):
     except Exception as exc:  # CommandError, and ResolutionError / RangeNotAncestorError, which are not
         if isinstance(exc, CommandError) or type(exc).__module__.startswith("alembic"):
             what = "revision range" if ":" in text else "revision"
-            raise BadInput(f"unknown {what} {text!r}: {_one_line(exc)}", hint="see 'apexdb migrate history'") from None
+            raise BadInput(f"unknown {what} {text!r}: {one_line(exc)}", hint="see 'apexdb migrate history'") from None
         raise
     if not wanted and not text:
         return [], set()
@@ -57,7 +57,7 @@ def revision_units(cfg, range_: str | None = None) -> list[SqlUnit]:
     try:
         script = ScriptDirectory.from_config(cfg)
     except Exception as exc:
-        raise BadInput(f"not an Alembic project: {_one_line(exc)}") from None
+        raise BadInput(f"not an Alembic project: {one_line(exc)}") from None
     revisions, wanted = ordered_revisions(script, range_)
     cfg.attributes["apexdb_runner"] = True  # apexdb's env.py then leaves logging alone (no INFO lines)
     workdir = os.path.dirname(os.path.abspath(cfg.config_file_name)) if cfg.config_file_name else None
@@ -85,7 +85,7 @@ def offline_sql(cfg, rev) -> str:
         raise
     except Exception as exc:
         raise BadInput(f"revision {rev.revision}: its offline SQL could not be generated "
-                       f"({type(exc).__name__}: {_one_line(exc)}); does upgrade() read from the database?") from None
+                       f"({type(exc).__name__}: {one_line(exc)}); does upgrade() read from the database?") from None
     finally:
         cfg.output_buffer = saved
     return buffer.getvalue()
@@ -108,7 +108,3 @@ def python_ignores(path: str | None) -> list[Ignore]:
     except (OSError, tokenize.TokenError, SyntaxError):
         return out
     return out
-
-
-def _one_line(exc) -> str:
-    return " ".join(str(exc).split())

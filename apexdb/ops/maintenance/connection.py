@@ -14,16 +14,14 @@ guaranteed: point maintenance at the server itself (docs/maintenance.md).
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from apexdb.db.connection import Target, close_settings_connection, connect_with_settings
 from apexdb.errors import BadInput
+from apexdb.units import duration_setting
 
-_DURATION = re.compile(r"^\s*\d+(\.\d+)?\s*(us|ms|s|min|h|d)?\s*$")
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MaintenanceSettings:
     lock_timeout: str = "5s"
     statement_timeout: str = "0"  # VACUUM of a big table may rightly take hours
@@ -31,9 +29,8 @@ class MaintenanceSettings:
 
     def validate(self) -> "MaintenanceSettings":
         for name in ("lock_timeout", "statement_timeout"):
-            value = str(getattr(self, name))
-            if not _DURATION.match(value):
-                raise BadInput(f"--{name.replace('_', '-')} {value!r} is not a duration (e.g. 5s, 500ms, 2min)")
+            duration_setting(getattr(self, name), error=f"--{name.replace('_', '-')} {{value!r}} is not a duration "
+                                                          "(e.g. 5s, 500ms, 2min)")
         if self.retries < 0 or self.retries > 20:
             raise BadInput(f"--retries must be between 0 and 20, not {self.retries}")
         return self

@@ -82,7 +82,7 @@ def run_search(conn, req: SearchRequest) -> SearchResult:
     if req.exact and req.compare:
         raise BadInput("--compare already runs the exact scan; give --exact or --compare, not both")
     target = resolve_search_target(conn, req.table, req.column, req.metric)
-    fetch(conn, "load_vector_library")  # so hnsw.* / ivfflat.* are real settings, not placeholders
+    fetch(conn, "settings_load_vector_library")  # so hnsw.* / ivfflat.* are real settings, not placeholders
     settings = index_settings(target, ef_search=req.ef_search, probes=req.probes,
                               iterative_scan=req.iterative_scan)
     notes = _setting_notes(target, req, settings)

@@ -30,21 +30,13 @@ def parse_vector_arg(value: str, dims: int | None, column: str):
 
 
 def read_vector_file(path: Path):
-    """A ``.npy`` array or a JSON file, as a numpy array (shape checked by the caller)."""
-    import numpy as np
+    """Every vector of a file load reads (.npy, .npz, .parquet, .arrow, .jsonl, .csv, JSON) as a
+    float32 array (n, dims); the shape is checked by the caller."""
+    from apexdb.ops.load import read_query_vectors
 
     if not path.is_file():
         raise BadInput(f"vector file {path} does not exist")
-    if path.suffix.lower() == ".npy":
-        try:
-            return np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise BadInput(f"{path} is not a readable .npy array: {exc}") from None
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"cannot read {path}: {exc}") from None
-    return _from_json(text, str(path))
+    return read_query_vectors(path, None)
 
 
 def _from_json(text: str, where: str):
@@ -80,25 +72,10 @@ def check_vector(vec, dims: int | None, column: str, where: str):
 
 
 def load_query_file(path: Path, dims: int | None, column: str):
-    """Many query vectors: a 2-D ``.npy``, a JSON array of arrays, or JSON lines."""
-    import numpy as np
+    """Many query vectors from any file load reads (apexdb.ops.load.read_query_vectors)."""
+    from apexdb.ops.load import read_query_vectors
 
-    if path.is_file() and path.suffix.lower() not in (".npy",):
-        text = path.read_text()
-        stripped = text.lstrip()
-        if stripped and not stripped.startswith("[["):
-            lines = [ln for ln in text.splitlines() if ln.strip()]
-            if len(lines) > 1:  # JSON lines: one array per line
-                text = "[" + ",".join(lines) + "]"
-        data = _from_json(text, str(path))
-    else:
-        data = read_vector_file(path)
-    data = np.asarray(data)
-    if data.ndim == 1:
-        data = data[None, :]
-    if data.ndim != 2:
-        raise BadInput(f"{path}: expected a list of vectors, got shape {tuple(data.shape)}")
-    return check_vector(data, dims, column, str(path))
+    return read_query_vectors(path, dims)
 
 
 def vector_text(vec) -> str:

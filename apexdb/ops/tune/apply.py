@@ -16,8 +16,8 @@ TUNABLE = ("hnsw.ef_search", "hnsw.iterative_scan", "hnsw.max_scan_tuples", "ivf
            "ivfflat.iterative_scan")
 
 
-def apply_settings(conn, settings: dict[str, str], scope: str) -> list[str]:
-    """``ALTER DATABASE|ROLE ... SET`` each setting (new sessions pick them up); the statements run."""
+def planned_statements(conn, settings: dict[str, str], scope: str) -> list:
+    """The ``ALTER DATABASE|ROLE ... SET`` statements ``--apply`` runs (composed, not run)."""
     from psycopg import sql
 
     if scope not in SCOPES:
@@ -27,12 +27,19 @@ def apply_settings(conn, settings: dict[str, str], scope: str) -> list[str]:
         raise BadInput(f"--apply writes only the settings tune tunes, not {', '.join(unknown)}")
     owner = "current_database()" if scope == "database" else "current_user"
     name = conn.execute(f"SELECT {owner}").fetchone()[0]
-    done = []
+    return [sql.SQL("ALTER {} {} SET {} = {}").format(sql.SQL(scope.upper()), sql.Identifier(name), sql.SQL(setting),
+                                                     sql.Literal(value)) for setting, value in settings.items()]
+
+
+def describe(conn, statements: list) -> list[str]:
+    return [statement.as_string(conn) for statement in statements]
+
+
+def apply_settings(conn, settings: dict[str, str], scope: str) -> list[str]:
+    """``ALTER DATABASE|ROLE ... SET`` each setting (new sessions pick them up); the statements run."""
+    statements = planned_statements(conn, settings, scope)
     with conn.transaction():
         set_local(conn, lock_timeout="5s")
-        for setting, value in settings.items():
-            statement = sql.SQL("ALTER {} {} SET {} = {}").format(
-                sql.SQL(scope.upper()), sql.Identifier(name), sql.SQL(setting), sql.Literal(value))
+        for statement in statements:
             conn.execute(statement)
-            done.append(statement.as_string(conn))
-    return done
+    return describe(conn, statements)
