@@ -1,7 +1,10 @@
 """The linter: each migration's SQL (a revision's offline SQL, or a .sql file) parsed once,
-checked by squawk and by the pgvector rules, filtered by ``apexdb: ignore`` comments.
+checked by squawk and by the pgvector rules, filtered by ``apexdb: ignore`` comments, and set to
+the severities of the profile in force.
 
-Usable from Python::
+Nothing in one migration stops the others: a statement pglast cannot parse, a revision that
+cannot be rendered or a file that cannot be read becomes a finding of its own, and the rest is
+linted. Usable from Python::
 
     from apexdb.ops.lint import lint_files
     report = lint_files(["migrations/0042.sql"], pg_version="17.2")
@@ -13,15 +16,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from apexdb.errors import BadInput
+from apexdb.ops.lint import do_blocks, vector_rules
 from apexdb.ops.lint import squawk as squawk_adapter
-from apexdb.ops.lint import vector_rules
-from apexdb.ops.lint.findings import Finding, Ignore, apply_ignores
-from apexdb.ops.lint.schema_model import ColumnType, SchemaModel
-from apexdb.ops.lint.statements import blank_out, parse
+from apexdb.ops.lint.findings import SEVERITIES, Finding, Ignore, apply_ignores
+from apexdb.ops.lint.profile import Profile
+from apexdb.ops.lint.schema_model import AnnIndex, ColumnType, SchemaModel, target_table
+from apexdb.ops.lint.statements import ParsedSql, Statement, blank_out, parse
 
 # squawk rules an apexdb rule says better on the same statement
 SUPERSEDED = {"vector-index-not-concurrent": ("require-concurrent-index-creation",),
-              "vector-dimension-change": ("changing-column-type",)}
+              "vector-dimension-change": ("changing-column-type",),
+              "vector-index-dimensions": ("changing-column-type",),
+              "vector-opclass-mismatch": ("changing-column-type",)}
+# squawk rules about locks held while rows are scanned or rewritten: moot on a table that is
+# empty at that point (created or truncated earlier in the same migration)
+MOOT_ON_EMPTY = frozenset({"require-concurrent-index-creation", "changing-column-type",
+                           "constraint-missing-not-valid", "adding-foreign-key-constraint",
+                           "adding-field-with-default", "adding-not-nullable-field", "adding-required-field",
+                           "disallowed-unique-constraint"})
 
 
 @dataclass
@@ -33,6 +45,9 @@ class SqlUnit:
     extra_ignores: list[Ignore] = field(default_factory=list)  # from a revision's Python script
     report: bool = True  # False: read only for what it says about the schema
     workdir: str | None = None  # where squawk looks for .squawk.toml (the Alembic project's folder)
+    error: str | None = None  # why there is no SQL to lint (a revision that cannot be rendered, ...)
+    error_fix: str = ""
+    extra_findings: list[Finding] = field(default_factory=list)  # about the unit, found before linting
 
 
 @dataclass
@@ -42,41 +57,122 @@ class LintReport:
     statements: int
     pg_version: str | None
     squawk_version: str
+    not_linted: int = 0  # units reported with a reason instead of findings
 
     def as_dicts(self) -> list[dict]:
         return [f.as_dict() for f in self.findings]
 
+    def counts(self) -> dict[str, int]:
+        return {level: sum(1 for f in self.findings if f.severity == level) for level in reversed(SEVERITIES)}
+
 
 def lint_units(units: list[SqlUnit], *, pg_version: str | None = None, assume_in_transaction: bool = False,
-               timeouts_set_by_runner: bool = False,
-               known_columns: dict[tuple[str, str], ColumnType] | None = None) -> LintReport:
-    """Lint each unit on its own, oldest first; column types carry over from one to the next."""
+               timeouts_set_by_runner: bool = False, profile: Profile | None = None,
+               known_columns: dict[tuple[str, str], ColumnType] | None = None,
+               known_indexes: list[AnnIndex] | None = None,
+               query_metrics: dict[tuple[str, str], set[str]] | None = None) -> LintReport:
+    """Lint each unit on its own, oldest first; the schema carries over from one to the next."""
     model = SchemaModel()
     for (table, column), ctype in (known_columns or {}).items():
         model.seed(table, column, ctype)
+    for index in known_indexes or ():
+        model.seed_index(index)
+    model.query_metrics = dict(query_metrics or {})
+    profile = profile or Profile()
     exclude = squawk_adapter.TIMEOUT_RULES if timeouts_set_by_runner else ()
-    findings: list[Finding] = []
-    sources, statements = [], 0
+    report = LintReport([], [], 0, pg_version, squawk_adapter.squawk_version())
     for unit in units:
+        if unit.error is not None:
+            if unit.report:
+                report.sources.append(unit.source)
+                report.not_linted += 1
+                report.findings += [Finding(unit.source, 1, "not-linted", "warning", unit.error, unit.error_fix),
+                                    *unit.extra_findings]
+            continue
         parsed = parse(unit.text, unit.source, assume_in_transaction=assume_in_transaction)
         model.begin_migration()
-        ours: list[Finding] = []
-        for stmt in parsed.statements:
-            if not stmt.bookkeeping:
-                ours += vector_rules.check(parsed, stmt, model)
-            model.apply(stmt.node)
+        ours, moot, inner = _our_rules(parsed, model)
         if not unit.report:
             continue
-        sources.append(unit.source)
-        statements += sum(1 for s in parsed.statements if not s.bookkeeping and s.kind != "TransactionStmt")
-        squawk_text = blank_out(unit.text, [s for s in parsed.statements if s.bookkeeping])
-        theirs = squawk_adapter.run_squawk(parsed, squawk_text, pg_version=pg_version,
-                                           assume_in_transaction=assume_in_transaction, exclude=exclude,
-                                           cwd=unit.workdir)
-        theirs = _without_superseded(theirs, ours)
-        kept = apply_ignores(theirs + ours, parsed.ignores + unit.extra_ignores, unit.source)
-        findings += sorted(kept, key=lambda f: (f.line, f.rule))
-    return LintReport(findings, sources, statements, pg_version, squawk_adapter.squawk_version())
+        report.sources.append(unit.source)
+        report.statements += sum(1 for s in parsed.statements if not s.bookkeeping
+                                 and s.kind not in ("TransactionStmt", "DoStmt")) + len(inner)
+        options = dict(pg_version=pg_version, exclude=exclude, cwd=unit.workdir)
+        # squawk reads what pglast could parse: an unparsable statement must not hide the others from it
+        squawk_text = blank_out(parsed.text, [s for s in parsed.statements if s.bookkeeping], parsed.problem_spans)
+        theirs = squawk_adapter.run_squawk(parsed, squawk_text, assume_in_transaction=parsed.starts_in_transaction,
+                                           **options)
+        theirs += _squawk_inside_do_blocks(parsed, inner, options)
+        theirs = [f for f in theirs if not (f.rule in MOOT_ON_EMPTY and f.statement in moot)]
+        theirs = _without_superseded(_without_double_syntax_errors(theirs, parsed), ours)
+        kept = apply_ignores(theirs + ours + _problems(parsed) + unit.extra_findings,
+                             parsed.ignores + unit.extra_ignores, unit.source)
+        report.findings += sorted(profile.apply(kept), key=lambda f: (f.line, f.rule))
+    return report
+
+
+def _our_rules(parsed: ParsedSql, model: SchemaModel) -> tuple[list[Finding], set[int], list[Statement]]:
+    """apexdb's findings, the statements on empty tables, and the statements read from DO blocks."""
+    ours: list[Finding] = []
+    moot: set[int] = set()
+    inner: list[Statement] = []
+    for stmt in parsed.statements:
+        block = do_blocks.inner_statements(parsed, stmt) if not stmt.bookkeeping else None
+        for one in block.statements if block is not None else [stmt]:
+            if not one.bookkeeping:
+                if model.is_empty(target_table(one.node)):
+                    moot.add(one.index)
+                ours += vector_rules.check(parsed, one, model)
+            model.apply(one.node)
+        if block is not None:
+            inner += block.statements
+            ours += [Finding(parsed.source, line, "dynamic-sql-not-checked", "info",
+                             f"{what}: the statement is built when the DO block runs, so it was not checked",
+                             "lint the statement it builds on its own, or write it out as static SQL", stmt.index)
+                     for line, what in block.unchecked]
+    return ours, moot, inner
+
+
+def _squawk_inside_do_blocks(parsed: ParsedSql, inner: list[Statement], options: dict) -> list[Finding]:
+    """squawk's rules over the statements of DO blocks, each on its own line as in the file."""
+    if not inner:
+        return []
+    lines: dict[int, list[str]] = {}
+    for stmt in inner:
+        lines.setdefault(stmt.line, []).append(" ".join(_sql_of(stmt).split()) + ";")
+    shadow = "\n".join(" ".join(lines.get(n, [])) for n in range(1, max(lines) + 1))
+    shadow_parsed = parse(shadow, parsed.source)
+    found = squawk_adapter.run_squawk(shadow_parsed, shadow, assume_in_transaction=True, **options)
+    owner = {s.line: s for s in inner}
+    for f in found:
+        stmt = owner.get(f.line)
+        f.statement = stmt.index if stmt else -1
+        if stmt is not None:
+            f.message += f" (inside the {stmt.inside})"
+    return [f for f in found if f.rule != "syntax-error"]
+
+
+def _sql_of(stmt: Statement) -> str:
+    from pglast.stream import RawStream
+
+    try:
+        return RawStream()(stmt.node)
+    except Exception:  # a node pglast cannot print back: squawk skips it, apexdb's rules did not
+        return "SELECT 1"
+
+
+def _problems(parsed: ParsedSql) -> list[Finding]:
+    return [Finding(parsed.source, line, "unparsed-statement", "warning",
+                    f"cannot parse this statement ({message}); apexdb's rules skipped it",
+                    "fix the statement; if a tool fills it in before it runs (a template, a DO-block "
+                    "fragment), lint the SQL it produces", parsed.statement_at(parsed.offset_of(line, 0)).index
+                    if parsed.statement_at(parsed.offset_of(line, 0)) else -1)
+            for line, message in parsed.problems]
+
+
+def _without_double_syntax_errors(theirs: list[Finding], parsed: ParsedSql) -> list[Finding]:
+    """squawk's syntax-error where pglast already failed: the unparsed-statement finding says it."""
+    return [f for f in theirs if not (f.rule == "syntax-error" and parsed.problems)]
 
 
 def _without_superseded(theirs: list[Finding], ours: list[Finding]) -> list[Finding]:
@@ -85,12 +181,13 @@ def _without_superseded(theirs: list[Finding], ours: list[Finding]) -> list[Find
 
 
 def sql_files(paths: list[str]) -> list[Path]:
-    """The .sql files named (a directory stands for its *.sql files, in name order)."""
+    """The .sql files named (a directory stands for the *.sql files under it, in path order, so
+    Prisma's migrations/<stamp>/migration.sql are found too)."""
     out: list[Path] = []
     for name in paths:
         path = Path(name)
         if path.is_dir():
-            found = sorted(path.glob("*.sql"))
+            found = sorted(path.rglob("*.sql"), key=lambda p: p.relative_to(path).parts)
             if not found:
                 raise BadInput(f"no .sql files in directory {name}")
             out += found
@@ -106,8 +203,10 @@ def lint_files(paths: list[str], **options) -> LintReport:
     units = []
     for path in sql_files(paths):
         try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise BadInput(f"{path}: not UTF-8 text") from None
-        units.append(SqlUnit(str(path), text))
+            units.append(SqlUnit(str(path), path.read_text(encoding="utf-8")))
+        except UnicodeDecodeError as exc:
+            units.append(SqlUnit(str(path), "", error=f"not UTF-8 text (byte {exc.start}): not linted",
+                                 error_fix="save the file as UTF-8"))
+        except OSError as exc:
+            units.append(SqlUnit(str(path), "", error=f"cannot read the file: {exc.strerror}"))
     return lint_units(units, **options)

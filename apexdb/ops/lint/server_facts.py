@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from apexdb.ops.lint.schema_model import ColumnType
+from apexdb.ops.lint.schema_model import AnnIndex, ColumnType
 
 CONNECT_TIMEOUT_S = 3
 
@@ -20,6 +20,7 @@ class ServerFacts:
     pg_version: str | None
     note: str
     columns: dict[tuple[str, str], ColumnType] = field(default_factory=dict)
+    indexes: list[AnnIndex] = field(default_factory=list)  # the HNSW/IVFFlat indexes already there
 
 
 def _configured_target(dsn: str | None, target: str | None):
@@ -36,7 +37,7 @@ def _configured_target(dsn: str | None, target: str | None):
 def server_facts(dsn: str | None = None, target: str | None = None, *, want_columns: bool = False) -> ServerFacts:
     from apexdb.db.connection import connect, read_only, server_versions
     from apexdb.errors import NotConnected
-    from apexdb.ops.vector_catalog import vector_columns
+    from apexdb.ops.vector_catalog import vector_columns, vector_indexes
 
     tgt = _configured_target(dsn, target)
     if tgt is None:
@@ -50,10 +51,13 @@ def server_facts(dsn: str | None = None, target: str | None = None, *, want_colu
         versions = server_versions(conn)
         version = "{}.{}".format(*versions.server)
         columns: dict[tuple[str, str], ColumnType] = {}
+        indexes: list[AnnIndex] = []
         if want_columns and "vector" in versions.extensions:
             with read_only(conn):
                 for col in vector_columns(conn):
                     columns[(col.table, col.column)] = ColumnType(col.type, col.dims)
-        return ServerFacts(version, f"PostgreSQL {version} from {tgt.display}", columns)
+                for ix in vector_indexes(conn):
+                    indexes.append(AnnIndex(ix.name, ix.table, ix.method, ix.column, ix.opclass))
+        return ServerFacts(version, f"PostgreSQL {version} from {tgt.display}", columns, indexes)
     finally:
         conn.close()

@@ -54,16 +54,25 @@ def run_squawk(parsed: ParsedSql, text: str, *, pg_version: str | None = None,
         # transaction out; BEGIN shares line 1 so every line number stays as in the file
         text, shift = OPEN_TX + text + "\n" + CLOSE_TX, len(OPEN_TX)
     # squawk reads .squawk.toml from its working directory upwards
-    proc = subprocess.run(args, input=text, capture_output=True, text=True, timeout=120, cwd=cwd)
+    try:
+        proc = subprocess.run(args, input=text, capture_output=True, text=True, timeout=120, cwd=cwd)
+    except subprocess.TimeoutExpired:
+        return [_failed(parsed, "it did not finish within 120 s")]
     try:
         raw = json.loads(proc.stdout) if proc.stdout.strip() else []
     except json.JSONDecodeError:
         raw = None
     if not isinstance(raw, list) or proc.returncode not in (0, 1):
         detail = (proc.stderr or proc.stdout).strip().splitlines()
-        raise NotEnabled(f"squawk failed on {parsed.source}: {detail[-1] if detail else f'exit {proc.returncode}'}")
+        return [_failed(parsed, detail[-1] if detail else f"exit {proc.returncode}")]
     # excluded here rather than with --exclude, which would replace a .squawk.toml's excluded_rules
     return [_finding(parsed, item, shift) for item in raw if item.get("rule_name") not in exclude]
+
+
+def _failed(parsed: ParsedSql, why: str) -> Finding:
+    """One file squawk cannot lint is a finding of that file, not the end of the run."""
+    return Finding(parsed.source, 1, "squawk-failed", "warning", f"squawk could not lint this file: {why}",
+                   "apexdb's own rules still ran; run squawk on the file alone to see why")
 
 
 def _finding(parsed: ParsedSql, item: dict, shift: int = 0) -> Finding:
