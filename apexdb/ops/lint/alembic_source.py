@@ -73,7 +73,7 @@ def revision_units(cfg, range_: str | None = None) -> list[SqlUnit]:
         for rev in revisions:
             unit = SqlUnit(rev.revision, "", python_ignores(rev.path), report=rev.revision in wanted, workdir=workdir)
             try:
-                unit.text = offline_sql(cfg, rev)
+                unit.text = offline_sql(cfg, rev, script)
             except RenderFailed as exc:
                 unit.error, unit.error_fix = exc.reason, exc.fix
             units.append(unit)
@@ -95,22 +95,31 @@ class RenderFailed(Exception):
         self.reason, self.fix = reason, fix
 
 
-def offline_sql(cfg, rev) -> str:
-    """The SQL ``alembic upgrade DOWN:REV --sql`` writes for this one revision (RenderFailed if none)."""
-    from alembic import command
+def offline_sql(cfg, rev, script=None) -> str:
+    """The SQL ``alembic upgrade DOWN:REV --sql`` writes for this one revision (RenderFailed if none).
+
+    What ``alembic.command.upgrade`` does, with the project's ScriptDirectory read once for all
+    revisions instead of once per revision (which made a long history quadratic)."""
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.script import ScriptDirectory
 
     down = rev.down_revision
     if isinstance(down, (tuple, list)):
         down = down[0] if len(down) == 1 else None
         if down is None:  # a merge point: only the version row moves; lint it from its branches' SQL
             return ""
-    target = f"{down}:{rev.revision}" if down else rev.revision
+    script = script or ScriptDirectory.from_config(cfg)
+
+    def upgrade(heads, context):
+        return script._upgrade_revs(rev.revision, heads)
+
     buffer, chatter = io.StringIO(), io.StringIO()
     saved = cfg.output_buffer
     cfg.output_buffer = buffer  # the SQL; env.py's print()s and logging go to chatter, not into it
     try:
-        with redirect_stdout(chatter), redirect_stderr(chatter):
-            command.upgrade(cfg, target, sql=True)
+        with redirect_stdout(chatter), redirect_stderr(chatter), EnvironmentContext(
+                cfg, script, fn=upgrade, as_sql=True, starting_rev=down, destination_rev=rev.revision):
+            script.run_env()
     except BadInput:
         raise
     except (Exception, SystemExit) as exc:

@@ -81,34 +81,69 @@ def lint_units(units: list[SqlUnit], *, pg_version: str | None = None, assume_in
     profile = profile or Profile()
     exclude = squawk_adapter.TIMEOUT_RULES if timeouts_set_by_runner else ()
     report = LintReport([], [], 0, pg_version, squawk_adapter.squawk_version())
-    for unit in units:
+    done: list[_Linted] = []
+    for unit in units:  # oldest first: the schema model follows the history
         if unit.error is not None:
             if unit.report:
-                report.sources.append(unit.source)
-                report.not_linted += 1
-                report.findings += [Finding(unit.source, 1, "not-linted", "warning", unit.error, unit.error_fix),
-                                    *unit.extra_findings]
+                done.append(_Linted(unit, None, [Finding(unit.source, 1, "not-linted", "warning", unit.error,
+                                                         unit.error_fix), *unit.extra_findings]))
             continue
         parsed = parse(unit.text, unit.source, assume_in_transaction=assume_in_transaction)
         model.begin_migration()
         ours, moot, inner = _our_rules(parsed, model)
-        if not unit.report:
+        if unit.report:
+            done.append(_Linted(unit, parsed, ours, moot, inner))
+    _squawk_all(done, dict(pg_version=pg_version, exclude=exclude))
+    for item in done:
+        report.sources.append(item.unit.source)
+        if item.parsed is None:
+            report.not_linted += 1
+            report.findings += item.ours
             continue
-        report.sources.append(unit.source)
+        parsed, unit = item.parsed, item.unit
         report.statements += sum(1 for s in parsed.statements if not s.bookkeeping
-                                 and s.kind not in ("TransactionStmt", "DoStmt")) + len(inner)
-        options = dict(pg_version=pg_version, exclude=exclude, cwd=unit.workdir)
-        # squawk reads what pglast could parse: an unparsable statement must not hide the others from it
-        squawk_text = blank_out(parsed.text, [s for s in parsed.statements if s.bookkeeping], parsed.problem_spans)
-        theirs = squawk_adapter.run_squawk(parsed, squawk_text, assume_in_transaction=parsed.starts_in_transaction,
-                                           **options)
-        theirs += _squawk_inside_do_blocks(parsed, inner, options)
-        theirs = [f for f in theirs if not (f.rule in MOOT_ON_EMPTY and f.statement in moot)]
-        theirs = _without_superseded(_without_double_syntax_errors(theirs, parsed), ours)
-        kept = apply_ignores(theirs + ours + _problems(parsed) + unit.extra_findings,
+                                 and s.kind not in ("TransactionStmt", "DoStmt")) + len(item.inner)
+        theirs = [f for f in item.theirs if not (f.rule in MOOT_ON_EMPTY and f.statement in item.moot)]
+        theirs = _without_superseded(_without_double_syntax_errors(theirs, parsed), item.ours)
+        kept = apply_ignores(theirs + item.ours + _problems(parsed) + unit.extra_findings,
                              parsed.ignores + unit.extra_ignores, unit.source)
         report.findings += sorted(profile.apply(kept), key=lambda f: (f.line, f.rule))
     return report
+
+
+@dataclass
+class _Linted:
+    unit: SqlUnit
+    parsed: ParsedSql | None  # None: the unit could not be read (its ours holds the reason)
+    ours: list[Finding]
+    moot: set[int] = field(default_factory=set)
+    inner: list[Statement] = field(default_factory=list)
+    theirs: list[Finding] = field(default_factory=list)
+
+
+def _squawk_all(done: list[_Linted], options: dict) -> None:
+    """squawk over every unit (and the statements of its DO blocks), a few processes for all."""
+    jobs, owners = [], []
+    for item in done:
+        if item.parsed is None:
+            continue
+        parsed = item.parsed
+        # squawk reads what pglast could parse: an unparsable statement must not hide the others from it
+        text = blank_out(parsed.text, [s for s in parsed.statements if s.bookkeeping], parsed.problem_spans)
+        jobs.append(squawk_adapter.SquawkJob(parsed, text, parsed.starts_in_transaction))
+        owners.append((item, None))
+        if item.inner:
+            shadow, shadow_parsed = _do_block_text(parsed, item.inner)
+            jobs.append(squawk_adapter.SquawkJob(shadow_parsed, shadow, True))
+            owners.append((item, item.inner))
+    by_cwd: dict[str | None, list[int]] = {}
+    for k, (item, _) in enumerate(owners):
+        by_cwd.setdefault(item.unit.workdir, []).append(k)
+    for cwd, ks in by_cwd.items():
+        results = squawk_adapter.run_batch([jobs[k] for k in ks], cwd=cwd, **options)
+        for k, found in zip(ks, results):
+            item, inner = owners[k]
+            item.theirs += found if inner is None else _inside_do_blocks(found, inner)
 
 
 def _our_rules(parsed: ParsedSql, model: SchemaModel) -> tuple[list[Finding], set[int], list[Statement]]:
@@ -133,16 +168,17 @@ def _our_rules(parsed: ParsedSql, model: SchemaModel) -> tuple[list[Finding], se
     return ours, moot, inner
 
 
-def _squawk_inside_do_blocks(parsed: ParsedSql, inner: list[Statement], options: dict) -> list[Finding]:
-    """squawk's rules over the statements of DO blocks, each on its own line as in the file."""
-    if not inner:
-        return []
+def _do_block_text(parsed: ParsedSql, inner: list[Statement]) -> tuple[str, ParsedSql]:
+    """The statements of the DO blocks, each on the line it has in the file, for squawk."""
     lines: dict[int, list[str]] = {}
     for stmt in inner:
         lines.setdefault(stmt.line, []).append(" ".join(_sql_of(stmt).split()) + ";")
     shadow = "\n".join(" ".join(lines.get(n, [])) for n in range(1, max(lines) + 1))
-    shadow_parsed = parse(shadow, parsed.source)
-    found = squawk_adapter.run_squawk(shadow_parsed, shadow, assume_in_transaction=True, **options)
+    return shadow, parse(shadow, parsed.source)
+
+
+def _inside_do_blocks(found: list[Finding], inner: list[Statement]) -> list[Finding]:
+    """squawk's findings on the DO-block text, tied to the DO statement they sit in."""
     owner = {s.line: s for s in inner}
     for f in found:
         stmt = owner.get(f.line)
