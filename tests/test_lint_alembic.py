@@ -66,3 +66,18 @@ def test_debug_is_accepted_after_migrate_lint():
     result = lint("--config", str(MESSY), "m01_base", "--debug", env=POSTGRES)
     assert result.exit_code == 0, result
     assert "No such option" not in result.stderr
+
+
+def test_an_env_py_that_fails_offline_is_named_as_the_cause(tmp_path):
+    (tmp_path / "versions").mkdir()
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s\npath_separator = os\n")
+    (tmp_path / "env.py").write_text("import os\nfrom alembic import context\n"
+                                     "context.configure(url=os.environ['LINT_NEEDED_URL'])\n"
+                                     "with context.begin_transaction():\n    context.run_migrations()\n")
+    (tmp_path / "versions" / "a1.py").write_text("from alembic import op\nrevision = 'a1'\ndown_revision = None\n\n\n"
+                                                 "def upgrade():\n    op.execute('SELECT 1')\n")
+    result = lint("--config", str(tmp_path / "alembic.ini"), "--format", "json")
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    (finding,) = result.json
+    assert finding["rule"] == "not-linted" and "env.py failed" in finding["message"]
+    assert "LINT_NEEDED_URL" in finding["message"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import os
 import tokenize
+import traceback
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 
 from apexdb.errors import BadInput
@@ -135,6 +136,11 @@ def _render_failed(rev, exc: BaseException) -> RenderFailed:
     if isinstance(exc, ImportError) or getattr(exc, "apexdb_import_failed", False):
         return RenderFailed(f"{name} could not be imported ({_one_line(exc)}), so its SQL was not linted",
                             "install what the script imports in this environment, or fix the import")
+    frames = {os.path.abspath(f.f_code.co_filename) for f, _ in traceback.walk_tb(exc.__traceback__)}
+    if rev.path and os.path.abspath(rev.path) not in frames and any(f.endswith("env.py") for f in frames):
+        return RenderFailed(f"{name}: env.py failed while rendering it offline ({detail})",
+                            "make env.py work in offline mode (alembic upgrade --sql): no connection, "
+                            "no required environment variable without a default")
     return RenderFailed(f"{name}: its offline SQL could not be generated ({detail}); upgrade() probably reads "
                         f"the database (op.get_bind(), a query), which offline mode cannot do",
                         "keep data reads out of schema migrations, or lint this revision's SQL from "
