@@ -35,8 +35,9 @@ def test_every_file_of_the_folder_is_linted(scripts):
 @pytest.mark.parametrize("name, expected", [
     # \echo ... \quit and @extschema@ / @extschema:vector@ / @extowner@ are the loader's, not SQL errors
     ("ext_upgrade.sql", {(9, "hnsw-ef-construction", "critical")}),
-    # \set, COPY ... FROM stdin with its data lines, \copy, :'var', \i: the index after them is still read
-    ("psql_script.sql", {(12, "vector-index-not-concurrent", "critical")}),
+    # \set, COPY ... FROM stdin with its data lines, \copy, :'var', \i, a query ended by \gexec,
+    # E'..\'..' and :row_limit: what follows them is still read, statement by statement
+    ("psql_script.sql", {(12, "vector-index-not-concurrent", "critical"), (16, "vector-dimension-change", "critical")}),
     # ${flyway:defaultSchema} and ${dims}
     ("flyway_placeholders.sql", {(2, "ivfflat-empty-table", "warning")}),
     ("drizzle.sql", {(3, "vector-index-parameters", "critical"), (2, "vector-dimension-change", "critical")}),

@@ -183,8 +183,11 @@ class SchemaModel:
     def _drop(self, node, ast) -> None:
         from pglast.enums import ObjectType
 
-        names = [[s.sval for s in obj] for obj in node.objects or () if isinstance(obj, (list, tuple))]
-        for name in (n[-1] for n in names if n):
+        if node.removeType not in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_INDEX):
+            return
+        names = [[getattr(s, "sval", None) for s in obj] for obj in node.objects or ()
+                 if isinstance(obj, (list, tuple))]
+        for name in (n[-1] for n in names if n and n[-1]):
             if node.removeType == ObjectType.OBJECT_TABLE:
                 self._drop_table(name)
                 self.created.discard(name)

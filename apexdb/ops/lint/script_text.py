@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 PLACEHOLDER = re.compile(r"@(?:extschema(?::[A-Za-z_][A-Za-z0-9_]*)?|extowner|database_owner)@"
                          r"|\$\{[A-Za-z_][A-Za-z0-9_:.]*\}")
 DOWN_MARKERS = ("+goose down", "migrate:down")
+# psql meta-commands that send the query buffer to the server, ending the statement as ; does
+SENDS_QUERY = ("\\g", "\\gx", "\\gexec", "\\gset", "\\gdesc", "\\crosstabview", "\\watch")
 UP_MARKERS = ("+goose up", "migrate:up")
 
 
@@ -72,20 +74,25 @@ class _Lexer:
             if at_line_start and ch in " \t\r":
                 i += 1
                 continue
-            if at_line_start and ch == "\\":
+            if ch == "\\":  # outside quotes, a backslash starts a psql meta-command, anywhere on a line
                 i = self._meta_command(i)
             elif ch == "-" and self._peek(i, "--"):
                 i = self._line_comment(i)
             elif ch == "/" and self._peek(i, "/*"):
                 i = self._block_comment(i)
             elif ch == "'":
-                i = self._quoted(i, "'")
+                escapes = i > 0 and c[i - 1] in "eE" and (i < 2 or not (c[i - 2].isalnum() or c[i - 2] == "_"))
+                i = self._quoted(i, "'", escapes)
             elif ch == '"':
                 i = self._quoted(i, '"')
             elif ch == "$":
                 i = self._dollar(i)
             elif ch == ":" and i + 1 < self.n and c[i + 1] in "'\"" and not self._peek(i - 1, ":"):
                 i = self._psql_variable(i)
+            elif ch == ":" and self._bare_variable(i):
+                c[i] = "_"  # :name -> _name, an identifier of the same length
+                self.out.skipped.append((self._line(i), "psql variable :" + "".join(c[i + 1:self._word_end(i + 1)])))
+                i += 1
             elif ch == ";":
                 i = self._statement_end(i)
             else:
@@ -111,6 +118,17 @@ class _Lexer:
             if self.c[k] != "\n":
                 self.c[k] = " "
 
+    def _bare_variable(self, i: int) -> bool:
+        """``:name`` after a space, comma, bracket or operator (not ``::`` and not ``a[1:n]``)."""
+        nxt = self.c[i + 1] if i + 1 < self.n else ""
+        prev = self.c[i - 1] if i > 0 else " "
+        return (nxt.isalpha() or nxt == "_") and prev != ":" and (prev.isspace() or prev in "(,=<>+-*/")
+
+    def _word_end(self, i: int) -> int:
+        while i < self.n and (self.c[i].isalnum() or self.c[i] == "_"):
+            i += 1
+        return i
+
     def _meta_command(self, i: int) -> int:
         end = self._eol(i)
         command = "".join(self.c[i:end]).strip()
@@ -118,6 +136,9 @@ class _Lexer:
         self._blank(i, end)
         self.stmt_start = end
         words = command.lower().split()
+        if words and words[0].rstrip("\\") in SENDS_QUERY:
+            self.c[i] = ";"  # \g, \gexec, ... send the query buffer: they end the statement like ;
+            self.stmt_start = i + 1
         if words and words[0] == "\\copy" and "from" in words and ("stdin" in words or "pstdin" in words):
             return self._copy_data(end)
         return end
@@ -173,9 +194,12 @@ class _Lexer:
                 i += 1
         return i
 
-    def _quoted(self, i: int, quote: str) -> int:
+    def _quoted(self, i: int, quote: str, escapes: bool = False) -> int:
         i += 1
         while i < self.n:
+            if escapes and self.c[i] == "\\":  # E'it\'s': a backslash escapes the next character
+                i += 2
+                continue
             if self.c[i] == quote:
                 if i + 1 < self.n and self.c[i + 1] == quote:
                     i += 2
