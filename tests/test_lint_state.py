@@ -162,3 +162,18 @@ def test_an_index_whose_metric_the_queries_do_not_use_is_reported(tmp_path):
     assert "vector-opclass-metric" not in {f["rule"] for f in without.json}
     missing = lint(str(migrations), "--queries", str(tmp_path / "nope.sql"))
     assert missing.exit_code == 2 and "--queries" in missing.stderr
+
+
+def test_the_live_workload_in_pg_stat_statements_counts_as_the_projects_queries(tmp_path, db):
+    from tests.conftest import run_cli
+
+    db.sql("CREATE TABLE docs (id bigint PRIMARY KEY, embedding vector(3))")
+    db.sql("INSERT INTO docs SELECT g, ARRAY[g, 1, 1]::vector FROM generate_series(1, 20) g")
+    for _ in range(3):
+        db.sql("SELECT id FROM docs ORDER BY embedding <#> '[1,2,3]' LIMIT 5")
+    path = tmp_path / "index.sql"
+    path.write_text("CREATE INDEX CONCURRENTLY docs_cos ON docs USING hnsw (embedding vector_cosine_ops);\n"
+                    "CREATE INDEX CONCURRENTLY docs_ip ON docs USING hnsw (embedding vector_ip_ops);\n")
+    result = run_cli(["migrate", "lint", str(path), "--format", "json", "--dsn", db.dsn])
+    found = [(f["line"], f["message"]) for f in result.json if f["rule"] == "vector-opclass-metric"]
+    assert [line for line, _ in found] == [1] and "<#> (ip)" in found[0][1], result

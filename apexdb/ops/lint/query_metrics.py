@@ -1,5 +1,6 @@
 """The distance metrics a project's own queries order its vector columns by, from a query file
-(``migrate lint --queries queries.sql``), so an index built with another metric's opclass is
+(``migrate lint --queries queries.sql``; the reachable server's pg_stat_statements adds its own,
+see server_facts), so an index built with another metric's opclass is
 reported: the planner uses an HNSW/IVFFlat index only for ``ORDER BY col <op> ...`` with the
 operator of its opclass. The query reading is the audit's (apexdb.ops.audit.workload), so
 ``audit`` and ``migrate lint`` attribute a query to a column the same way.

@@ -56,6 +56,8 @@ def run_lint(req: LintRequest) -> LintOutcome:
         facts = server_facts(req.dsn, req.target, want_columns=files)
         note = facts.note
     version = req.pg_version or (facts.pg_version if facts else None)
+    for key, used in (facts.metrics if facts else {}).items():
+        metrics.setdefault(key, set()).update(used)
     if files:
         report = lint_files(req.targets, pg_version=version, assume_in_transaction=req.assume_in_transaction,
                             known_columns=facts.columns if facts else None,
