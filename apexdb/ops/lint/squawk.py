@@ -1,7 +1,7 @@
 """The generic migration rules, from squawk (the ``squawk-cli`` wheel's binary, JSON reporter).
 
-squawk reads each migration from a file of its own, many per process; its lines are 0-based and its levels are Warning/Error. Each
-finding is tied back to the statement it falls in, so ``apexdb: ignore`` comments and the
+squawk reads each migration from a file of its own, many files per process; its lines are
+0-based and its levels are Warning/Error. Each finding is tied back to the statement it falls in, so ``apexdb: ignore`` comments and the
 pgvector rules' dedupe work on squawk's findings too.
 """
 from __future__ import annotations
