@@ -81,3 +81,19 @@ def test_an_env_py_that_fails_offline_is_named_as_the_cause(tmp_path):
     (finding,) = result.json
     assert finding["rule"] == "not-linted" and "env.py failed" in finding["message"]
     assert "LINT_NEEDED_URL" in finding["message"]
+
+
+def test_a_revision_that_does_not_compile_is_one_finding(tmp_path):
+    import shutil
+
+    project = tmp_path / "proj"
+    shutil.copytree(MESSY.parent, project, ignore=shutil.ignore_patterns("__pycache__"))
+    (project / "versions" / "m05_broken.py").write_text(
+        'from alembic import op\nrevision = "m05_broken"\ndown_revision = "m04_head"\n\n\n'
+        'def upgrade() -> None\n    op.execute("SELECT 1")\n')
+    result = lint("--config", str(project / "alembic.ini"), "--format", "json", env=POSTGRES)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr, result
+    found = by_source(result)
+    (broken,) = found["m05_broken"]
+    assert broken["rule"] == "not-linted" and "SyntaxError" in broken["message"] and "syntax" in broken["fix"]
+    assert "vector-index-dimensions" in {f["rule"] for f in found["m04_head"]}  # the rest still linted

@@ -134,8 +134,9 @@ def _render_failed(rev, exc: BaseException) -> RenderFailed:
     name = os.path.basename(rev.path) if rev.path else rev.revision
     detail = f"{type(exc).__name__}: {_one_line(exc)}"
     if isinstance(exc, ImportError) or getattr(exc, "apexdb_import_failed", False):
-        return RenderFailed(f"{name} could not be imported ({_one_line(exc)}), so its SQL was not linted",
-                            "install what the script imports in this environment, or fix the import")
+        fix = ("fix the script's syntax" if "SyntaxError" in str(exc) else
+               "install what the script imports in this environment, or fix the import")
+        return RenderFailed(f"{name} could not be imported ({_one_line(exc)}), so its SQL was not linted", fix)
     frames = {os.path.abspath(f.f_code.co_filename) for f, _ in traceback.walk_tb(exc.__traceback__)}
     if rev.path and os.path.abspath(rev.path) not in frames and any(f.endswith("env.py") for f in frames):
         return RenderFailed(f"{name}: env.py failed while rendering it offline ({detail})",

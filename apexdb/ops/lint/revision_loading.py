@@ -47,11 +47,35 @@ def _stub_module(path: str, exc: Exception) -> types.ModuleType | None:
     that raises the import error. None when the source does not say its revision either."""
     try:
         with open(path, encoding="utf-8") as fh:
-            tree = ast.parse(fh.read(), filename=path)
-    except (OSError, SyntaxError, ValueError):
+            source = fh.read()
+    except (OSError, ValueError):
         return None
+    try:
+        tree = ast.parse(source, filename=path)
+    except (SyntaxError, ValueError):  # the script does not even compile: read its header lines alone
+        tree = None
+    header = _header(tree.body) if tree is not None else _header_lines(source)
+    if header is None:
+        return None
+    if not isinstance(header.get("revision"), str):
+        return None
+    doc = (ast.get_docstring(tree) if tree is not None else "") or ""
+    module = types.ModuleType(os.path.splitext(os.path.basename(path))[0], doc)
+    for name in HEADER_NAMES:
+        setattr(module, name, header.get(name))
+    reason = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+    def upgrade() -> None:
+        raise RevisionImportFailed(reason)
+
+    module.upgrade = module.downgrade = upgrade
+    return module
+
+
+def _header(body) -> dict | None:
+    """revision, down_revision, ... from the module's top-level literal assignments."""
     header = {}
-    for node in tree.body:
+    for node in body:
         target, value = None, None
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             target, value = node.targets[0].id, node.value
@@ -62,15 +86,18 @@ def _stub_module(path: str, exc: Exception) -> types.ModuleType | None:
                 header[target] = ast.literal_eval(value)
             except ValueError:
                 return None
-    if not isinstance(header.get("revision"), str):
-        return None
-    module = types.ModuleType(os.path.splitext(os.path.basename(path))[0], ast.get_docstring(tree) or "")
-    for name in HEADER_NAMES:
-        setattr(module, name, header.get(name))
-    reason = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+    return header
 
-    def upgrade() -> None:
-        raise RevisionImportFailed(reason)
 
-    module.upgrade = module.downgrade = upgrade
-    return module
+def _header_lines(source: str) -> dict | None:
+    """The same from single lines (``revision: str = "abc"``), for a script that does not compile."""
+    header = {}
+    for line in source.splitlines():
+        name, sep, value = line.partition("=")
+        name = name.split(":")[0].strip()
+        if sep and name in HEADER_NAMES and not line.startswith((" ", "\t")):
+            try:
+                header[name] = ast.literal_eval(value.strip())
+            except (ValueError, SyntaxError):
+                return None
+    return header
