@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.test_lint_rules import lint
+from support import lint
 
 MESSY = Path(__file__).parent / "fixtures" / "lint_alembic_messy" / "alembic.ini"
 POSTGRES = {"LINT_MESSY_URL": "postgresql://lint@127.0.0.1:1/never_connected"}

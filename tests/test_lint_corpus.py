@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_lint_rules import lint
+from support import lint
 
 CORPUS = Path(os.environ.get("APEXDB_LINT_CORPUS") or Path(__file__).parent / "fixtures" / "lint_corpus")
 EXPECTED = CORPUS.parent / "lint_corpus_expected"

@@ -3,7 +3,7 @@
 profile, the --fail-on default and single rules per project."""
 from __future__ import annotations
 
-from tests.test_lint_rules import lint
+from support import lint
 
 MIGRATION = ("CREATE TABLE events (id int PRIMARY KEY, at timestamp);\n"  # prefer-bigint, prefer-timestamptz
              "ALTER TABLE accounts DROP COLUMN legacy;\n")  # ban-drop-column: data loss

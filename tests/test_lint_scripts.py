@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apexdb.ops.lint.script_text import prepare
-from tests.test_lint_rules import lint
+from support import lint
 
 SCRIPTS = Path(__file__).parent / "fixtures" / "lint_scripts"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.test_lint_rules import lint
+from support import lint
 
 BASE = ("CREATE TABLE docs (id bigint PRIMARY KEY, embedding vector(3));\n"
         "CREATE INDEX docs_embedding_hnsw ON docs USING hnsw (embedding vector_cosine_ops);\n")
@@ -165,7 +165,7 @@ def test_an_index_whose_metric_the_queries_do_not_use_is_reported(tmp_path):
 
 
 def test_the_live_workload_in_pg_stat_statements_counts_as_the_projects_queries(tmp_path, db):
-    from tests.conftest import run_cli
+    from support import run_cli
 
     db.sql("CREATE TABLE docs (id bigint PRIMARY KEY, embedding vector(3))")
     db.sql("INSERT INTO docs SELECT g, ARRAY[g, 1, 1]::vector FROM generate_series(1, 20) g")

@@ -90,20 +90,20 @@ def _npy(tmp_path, data, name="v.npy"):
 @pytest.mark.parametrize("make,message", [
     (lambda p: _npy(p, vectors(dims=5)), "has 5-dimensional vectors but public.items.embedding is vector(4)"),
     (lambda p: _npy(p, np.where(np.arange(200).reshape(50, 4) == 130, np.nan, 1.0).astype(np.float32)),
-     "row 32 of v.npy holds NaN or infinity"),
-    (lambda p: (p / "inf.csv").write_text("1,[1,2,3,4]\n2,[1,inf,3,4]\n") and p / "inf.csv", "line 2: NaN or infinity"),
+     "v.npy row 33: NaN or infinity"),
+    (lambda p: (p / "inf.csv").write_text("1,[1,2,3,4]\n2,[1,inf,3,4]\n") and p / "inf.csv", "inf.csv row 2: NaN or infinity"),
     (lambda p: (p / "e.csv").write_text("") or p / "e.csv", "is empty"),
     (lambda p: _npy(p, np.zeros((0, 4), dtype=np.float32)), "is empty"),
     (lambda p: p / "missing.npy", "does not exist"),
-    (lambda p: (p / "r.csv").write_text("1,[1,2,3,4]\n2,[1,2,3]\n") and p / "r.csv", "line 2: 3 values where the first row has 4"),
-    (lambda p: (p / "x.txt").write_text("1") and p / "x.txt", "use .npy, .csv, .tsv or .jsonl"),
+    (lambda p: (p / "r.csv").write_text("1,[1,2,3,4]\n2,[1,2,3]\n") and p / "r.csv", "r.csv line 2: 4 fields where the first line has 5"),
+    (lambda p: (p / "x.txt").write_text("1") and p / "x.txt", "cannot load x.txt: use .parquet, .arrow/.feather, .jsonl, .csv"),
     (lambda p: (p / "bad.jsonl").write_text('{"id": 1, "embedding": [1,2,3,"a"]}\n') and p / "bad.jsonl",
-     "must be a list of numbers"),
-    (lambda p: (p / "noid.jsonl").write_text('{"embedding": [1,2,3,4]}\n') and p / "noid.jsonl", "no 'id' key"),
+     "bad.jsonl row 1: JSON parse error: Column(/embedding/[]) changed from number to string"),
+    (lambda p: (p / "noid.jsonl").write_text('{"embedding": [1,2,3,4]}\n') and p / "noid.jsonl", "column id of public.items is NOT NULL without a default, and no field of the file fills it"),
     (lambda p: (p / "nan.jsonl").write_text('{"id": 1, "embedding": [1,2,3,4]}\n{"id": 2, "embedding": [1,NaN,3,4]}\n')
-     and p / "nan.jsonl", "line 2: NaN or infinity"),
+     and p / "nan.jsonl", "nan.jsonl row 2: NaN or infinity"),
     (lambda p: (p / "word.tsv").write_text("1\t1\t2\t3\t4\n2\t1\tx\t3\t4\n") and p / "word.tsv",
-     "line 2: 'x' is not a number"),
+     "word.tsv row 2: 'x' is not a number"),
     (lambda p: _npy(p, np.ones((4, 4, 4), dtype=np.float32)), "holds a 3-D array"),
 ])
 def test_bad_files_are_refused_and_nothing_is_written(apex, db, tmp_path, make, message):
@@ -138,7 +138,8 @@ def test_a_bad_row_late_in_the_file_leaves_the_table_unchanged(apex, db, tmp_pat
     lines[900] = "900,\"[1,2,3]\""  # ragged, 90% of the way in
     (tmp_path / "late.csv").write_text("\n".join(lines) + "\n")
     r = apex("load", "items", tmp_path / "late.csv", "--batch", "100")
-    assert r.exit_code == 2 and "line 901" in r.stderr and "nothing was written" in r.stderr
+    assert r.exit_code == 2 and "late.csv row 901: 3 values in 'embedding' where the column has 4" in r.stderr
+    assert "nothing was written" in r.stderr
     assert db.sql("SELECT id FROM items") == [(-1,)]
 
 
@@ -187,7 +188,7 @@ def test_ctrl_c_rolls_the_load_back(db, tmp_path):
     import subprocess
     import time
 
-    from conftest import apexdb_executable
+    from support import apexdb_executable, wait_for
 
     table(db)
     path = _npy(tmp_path, vectors(n=20_000))
@@ -201,7 +202,9 @@ def test_ctrl_c_rolls_the_load_back(db, tmp_path):
         assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    time.sleep(0.5)
+    # the COPY is cancelled while it still waits; only then may the lock go (else it could run to the end)
+    wait_for(lambda: not db.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%%' "
+                                   "AND wait_event_type = 'Lock'"), "the COPY to be cancelled")
     blocker.execute("ROLLBACK")
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
@@ -235,7 +238,7 @@ def test_batch_encoding_is_byte_for_byte_pgvectors_dumper():
 
     from pgvector import HalfVector, Vector
 
-    from apexdb.ops.load_binary import encode_rows
+    from apexdb.ops.load.binary import encode_rows
 
     rng = np.random.default_rng(4)
     vecs = rng.standard_normal((3, 5)).astype(np.float32)

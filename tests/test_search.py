@@ -8,50 +8,10 @@ import types
 import numpy as np
 import pytest
 
+from support import clustered, load_items, true_neighbours
+
+
 N, DIMS = 2000, 32
-
-
-def clustered(n: int = N, dims: int = DIMS, clusters: int = 20, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    centers = rng.normal(size=(clusters, dims))
-    return (centers[rng.integers(0, clusters, n)] + 0.35 * rng.normal(size=(n, dims))).astype(np.float32)
-
-
-def load_items(db, vectors: np.ndarray, table: str = "items", index: str | None = "hnsw",
-               metric: str = "cosine", with_options: str = "") -> None:
-    """``table(id, title, category, metadata, embedding)``; ids 1..n; an ANN index unless None."""
-    dims = vectors.shape[1]
-    with db.connect() as conn:
-        conn.execute(f"CREATE TABLE {table} (id bigint PRIMARY KEY, title text, category text, "
-                     f"metadata jsonb, embedding vector({dims}))")
-        with conn.cursor().copy(f"COPY {table} FROM STDIN") as copy:
-            for i, vec in enumerate(vectors, 1):
-                meta = {"lang": "fr" if i % 10 == 0 else "en", "n": i % 5}
-                copy.write_row((i, f"item {i}", "abc"[i % 3], json.dumps(meta),
-                                "[" + ",".join(map(str, vec.tolist())) + "]"))
-        if index:
-            conn.execute(f"CREATE INDEX {table}_ann ON {table} USING {index} "
-                         f"(embedding vector_{metric}_ops) {with_options}")
-        conn.execute(f"ANALYZE {table}")
-
-
-def true_neighbours(vectors: np.ndarray, query: np.ndarray, k: int, metric: str = "cosine",
-                    exclude: int | None = None, mask: np.ndarray | None = None) -> list[int]:
-    """Ids (1-based) of the exact top-k."""
-    x = vectors.astype(np.float64)
-    q = query.astype(np.float64)
-    if metric == "cosine":
-        dist = 1 - (x @ q) / (np.linalg.norm(x, axis=1) * np.linalg.norm(q))
-    elif metric == "l2":
-        dist = np.linalg.norm(x - q, axis=1)
-    else:
-        dist = -(x @ q)
-    if exclude is not None:
-        dist[exclude - 1] = np.inf
-    if mask is not None:
-        dist[~mask] = np.inf
-    order = np.argsort(dist, kind="stable")[:k]
-    return [int(i) + 1 for i in order if np.isfinite(dist[i])]
 
 
 @pytest.fixture
@@ -101,8 +61,18 @@ def test_compare_reports_recall_and_marks_rows(apex, items):
     assert doc["compare"]["recall"] == 1.0 and doc["compare"]["missed"] == []
     assert [row["id"] for row in doc["compare"]["exact"]] == true_neighbours(items, items[41], 10, exclude=42)
     assert all(row["in_exact"] for row in doc["results"])
+    assert doc["compare"]["optimistic"] is True and "row of the index" in doc["compare"]["query"]
     r = apex("search", "items", "--like", "42", "--compare")
     assert r.exit_code == 0 and "recall@10" in r.stdout and "1.000" in r.stdout
+    assert "optimistic: the query is a row of the index" in r.stdout
+
+
+def test_compare_of_an_outside_vector_is_not_labelled_optimistic(apex, items):
+    vector = "[" + ",".join(str(float(x) + 0.01) for x in items[41]) + "]"
+    r = apex("search", "items", "--vector", vector, "--compare", "--format", "json")
+    assert r.exit_code == 0, r
+    assert r.json["compare"]["optimistic"] is False
+    assert r.json["compare"]["query"] == "the query is not a row of the table"
 
 
 def test_explain_says_the_index_is_used_and_why_not_on_a_metric_mismatch(apex, items):
@@ -290,7 +260,7 @@ def test_rows_without_a_vector_are_never_neighbours(apex, db):
     assert sorted(ids(r)) == list(range(1481, 1496))  # 15 rows have a vector; the 4 NULL ones are left out
     r = apex("search", "items", "--like", "1496")
     assert r.exit_code == 2 and "is NULL" in r.stderr
-    r = apex("tune", "items", "--queries", "20", "--target-recall", "0.5", "--format", "json")
+    r = apex("tune", "items", "--sample", "20", "--target-recall", "0.5", "--format", "json")
     assert r.exit_code == 0, r
 
 

@@ -7,23 +7,14 @@ import numpy as np
 import psycopg
 import pytest
 
-from test_search import load_items, true_neighbours
+from support import TUNE_DIMS, TUNE_K, TUNE_ROWS, WEAK_HNSW, load_items, true_neighbours, tune_data
 
-N, DIMS, K = 4000, 48, 10
-# Overlapping clusters and a deliberately weak graph (m=6, ef_construction=12): recall@10 climbs
-# from ~0.65 at ef_search 10 to ~0.94 at 80, so there is something to tune on a table this small.
-WEAK_HNSW = "WITH (m = 6, ef_construction = 12)"
+
+N, DIMS, K = TUNE_ROWS, TUNE_DIMS, TUNE_K
+data = tune_data
 # 100 held-out queries estimate recall@10 to about +-0.02 (and pgvector builds its graph with
 # random levels), so checks against the target allow that much.
 NOISE = 0.03
-
-
-def data(seed: int = 1, n: int = N, queries: int = 0):
-    rng = np.random.default_rng(seed)
-    centers = rng.normal(size=(20, DIMS))
-    rows = centers[rng.integers(0, 20, n)] + 1.5 * rng.normal(size=(n, DIMS))
-    fresh = centers[rng.integers(0, 20, queries)] + 1.5 * rng.normal(size=(queries, DIMS))
-    return rows.astype(np.float32), fresh.astype(np.float32)
 
 
 @pytest.fixture
@@ -51,10 +42,11 @@ def recall_at(db, vectors, queries, ef_search: int, settings: dict | None = None
 
 def test_recommendation_meets_the_target_on_unseen_queries(apex, db, weak):
     vectors, fresh = weak
-    r = apex("tune", "items", "embedding", "--target-recall", "0.9", "--queries", "160", "--format", "json")
+    r = apex("tune", "items", "embedding", "--target-recall", "0.9", "--sample", "160", "--format", "json")
     assert r.exit_code == 0, r
     doc = r.json
     assert doc["parameter"] == "hnsw.ef_search"
+    assert doc["queries"]["source"] == "heldout" and doc["queries"]["optimistic"] is False
     recommended = doc["recommended"]
     assert K <= recommended < 1000
     assert doc["heldout_recall"] >= 0.9 - NOISE
@@ -65,43 +57,51 @@ def test_recommendation_meets_the_target_on_unseen_queries(apex, db, weak):
 
 
 def test_json_shape_sweep_and_default(apex, weak):
-    r = apex("tune", "items", "--target-recall", "0.9", "--queries", "60", "--k", "10", "--format", "json")
+    r = apex("tune", "items", "--target-recall", "0.9", "--sample", "60", "--k", "10", "--format", "json")
     assert r.exit_code == 0, r
     doc = r.json
-    for key in ("parameter", "recommended", "target_recall", "heldout_recall", "p50_ms", "default", "sweep"):
+    for key in ("parameter", "recommended", "target_recall", "heldout_recall", "heldout_interval", "p50_ms",
+                "default", "sweep", "scratch"):
         assert key in doc
     assert doc["target_recall"] == 0.9 and doc["k"] == 10
-    assert doc["queries"] == {"total": 60, "fit": 30, "heldout": 30, "source": "sampled"}
+    assert doc["queries"] == {"total": 60, "fit": 30, "heldout": 30, "source": "heldout",
+                              "label": "rows held out of a scratch copy of the index (not nodes of the graph)",
+                              "origin": "public.items", "optimistic": False}
+    assert doc["scratch"]["rows"] == N - 60 and doc["scratch"]["held_out"] == 60
     assert doc["default"]["value"] == 40 and doc["default"]["source"] == "default"
     assert {"recall", "p50_ms", "p95_ms"} <= set(doc["default"])
     values = [s["value"] for s in doc["sweep"]]
-    assert values[:3] == [10, 20, 40]  # doubling from k
+    assert values[:2] == [10, 20]  # doubling from k (what comes next depends on the randomised graph)
     assert all(v >= 10 for v in values)
     for s in doc["sweep"]:
-        assert {"value", "recall", "p50_ms", "p95_ms", "p99_ms"} <= set(s)
+        assert {"value", "recall", "recall_interval", "p50_ms", "p95_ms", "p99_ms"} <= set(s)
         if s["index_used"]:
             assert 0 <= s["recall"] <= 1 and s["p50_ms"] <= s["p95_ms"] <= s["p99_ms"]
+            low, high = s["recall_interval"]
+            assert low <= s["recall"] <= high
     assert sum(s["recommended"] for s in doc["sweep"]) == (1 if doc["recommended"] else 0)
-    assert doc["budget_reached"] is False and doc["applied"] is None
+    assert doc["budget_reached"] is False and doc["apply"] is None
 
 
 def test_table_output_has_sweep_chart_and_marks(apex, weak):
-    r = apex("tune", "items", "--target-recall", "0.9", "--queries", "40")
+    r = apex("tune", "items", "--target-recall", "0.9", "--sample", "40")
     assert r.exit_code == 0, r
-    for text in ("recommended", "expected recall@10", "Sweep", "recall (held out)", "◀ recommended", "default",
-                 "┃", "by hnsw.ef_search"):
+    for text in ("recommended", "expected recall@10", "Sweep", "recall (queries not seen by the choice)",
+                 "◀ recommended", "default", "┃", "by hnsw.ef_search", "rows held out of a scratch copy",
+                 "95% interval", "scratch copy"):
         assert text in r.stdout, text
 
 
 def test_sampled_queries_leave_their_own_row_out(db, weak):
     from apexdb.db.connection import Target, connect
-    from apexdb.ops.search_target import resolve_search_target
-    from apexdb.ops.tune_measure import Workload, exact_answers, measure, sample_queries
+    from apexdb.ops.search.target import resolve_search_target
+    from apexdb.ops.tune.measure import Workload, exact_answers, measure
+    from apexdb.ops.tune.sources import sampled_rows
 
     conn = connect(Target(db.dsn, "test", "test"))
     try:
         target = resolve_search_target(conn, "items", None)
-        queries = sample_queries(conn, target, 30, seed=3)
+        queries = sampled_rows(conn, target, 30, seed=3, source="rows")
         assert len(queries) == 30 and all(isinstance(e, int) for e in queries.exclude)
         work = Workload(target, K, [], queries)
         exact_answers(conn, work, out_of_time=lambda: False, tick=lambda: None)
@@ -120,19 +120,20 @@ def test_queries_from_a_file(apex, weak, tmp_path):
     _, fresh = weak
     path = tmp_path / "queries.npy"
     np.save(path, fresh[:40])
-    r = apex("tune", "items", "--queries-file", str(path), "--target-recall", "0.8", "--format", "json")
+    r = apex("tune", "items", "--queries", str(path), "--target-recall", "0.8", "--format", "json")
     assert r.exit_code == 0, r
-    assert r.json["queries"]["total"] == 40 and r.json["queries"]["source"] == str(path)
+    assert r.json["queries"]["total"] == 40 and r.json["queries"]["source"] == "file"
+    assert r.json["queries"]["origin"] == str(path) and r.json["scratch"] is None
     lines = tmp_path / "queries.jsonl"
     lines.write_text("\n".join(json.dumps(v.tolist()) for v in fresh[:20]))
     r = apex("tune", "items", "--queries-file", str(lines), "--target-recall", "0.8", "--format", "json")
-    assert r.exit_code == 0 and r.json["queries"]["total"] == 20
+    assert r.exit_code == 0 and r.json["queries"]["total"] == 20  # --queries-file: the old name still works
 
 
 def test_ivfflat_tunes_probes_below_lists(apex, db):
     vectors, _ = data(seed=2, n=3000)
     load_items(db, vectors, index="ivfflat", metric="l2", with_options="WITH (lists = 30)")
-    r = apex("tune", "items", "--target-recall", "0.95", "--queries", "60", "--format", "json")
+    r = apex("tune", "items", "--target-recall", "0.95", "--sample", "60", "--format", "json")
     assert r.exit_code == 0, r
     doc = r.json
     assert doc["parameter"] == "ivfflat.probes" and doc["default"]["value"] == 1
@@ -143,7 +144,7 @@ def test_ivfflat_tunes_probes_below_lists(apex, db):
 def test_filter_tries_iterative_scan(apex, db):
     vectors, _ = data(seed=4, n=N)
     load_items(db, vectors, metric="l2")
-    r = apex("tune", "items", "--filter", "metadata.lang=fr", "--target-recall", "0.9", "--queries", "40",
+    r = apex("tune", "items", "--filter", "metadata.lang=fr", "--target-recall", "0.9", "--sample", "40",
              "--format", "json")
     assert r.exit_code == 0, r
     doc = r.json
@@ -156,15 +157,16 @@ def test_filter_tries_iterative_scan(apex, db):
 
 
 def test_apply_database_and_role(apex, db, weak):
-    args = ("tune", "items", "--target-recall", "0.9", "--queries", "40")
+    args = ("tune", "items", "--target-recall", "0.9", "--sample", "40")
     r = apex(*args, "--apply", "database")  # not a terminal, no --yes: refused, nothing written
     assert r.exit_code == 2 and "--yes" in r.stderr
     assert db.scalar("SELECT count(*) FROM pg_db_role_setting") == 0
     r = apex(*args, "--apply", "database", "--yes", "--format", "json")
     assert r.exit_code == 0, r
     value = r.json["recommended"]
-    assert r.json["applied"]["scope"] == "database"
-    assert r.json["applied"]["statements"] == [f'ALTER DATABASE "{db.name}" SET hnsw.ef_search = \'{value}\'']
+    assert r.json["apply"]["scope"] == "database"
+    assert r.json["apply"]["statements"] == [f'ALTER DATABASE "{db.name}" SET hnsw.ef_search = \'{value}\'']
+    assert f"applied: ALTER DATABASE" in r.stderr
     with psycopg.connect(db.dsn) as conn:  # a new session picks it up
         assert conn.execute("SELECT current_setting('hnsw.ef_search')").fetchone()[0] == str(value)
     try:
@@ -183,7 +185,11 @@ def test_apply_database_and_role(apex, db, weak):
     (("--target-recall", "1.5"), "(0, 1]"),
     (("--k", "1001"), "at most 1000"),
     (("--k", "0"), "at least 1"),
-    (("--queries", "3"), "at least 10"),
+    (("--sample", "3"), "at least 10"),
+    (("--queries", "200"), "--sample 200"),
+    (("--queries", "/nonexistent/q.npy"), "no such file"),
+    (("--fast", "--queries-sql", "SELECT 1"), "choose one query source"),
+    (("--target-recall", "0.99", "--sample", "40"), "needs at least 200 query vectors"),
     (("--apply", "cluster"), "database or role"),
     (("--budget", "0.000001"), "--budget"),
     (("--filter", "nope=1"), "no column 'nope'"),
@@ -197,11 +203,11 @@ def test_bad_tune_input(apex, weak, args, words):
 def test_too_few_or_malformed_query_vectors(apex, weak, tmp_path):
     few = tmp_path / "few.json"
     few.write_text(json.dumps([weak[1][i].tolist() for i in range(3)]))
-    r = apex("tune", "items", "--queries-file", str(few))
-    assert r.exit_code == 2 and "at least 10 query vectors" in r.stderr and "holds 3" in r.stderr
+    r = apex("tune", "items", "--queries", str(few))
+    assert r.exit_code == 2 and "at least 40 query vectors" in r.stderr and "holds 3" in r.stderr
     wrong = tmp_path / "wrong.npy"
     np.save(wrong, np.zeros((20, 5), dtype=np.float32))
-    r = apex("tune", "items", "--queries-file", str(wrong))
+    r = apex("tune", "items", "--queries", str(wrong))
     assert r.exit_code == 2 and "5 dimensions" in r.stderr
 
 
@@ -211,13 +217,13 @@ def test_tune_without_an_index_explains_how_to_create_one(apex, db):
     r = apex("tune", "items", "embedding")
     assert r.exit_code == 2, r
     assert "no HNSW or IVFFlat index" in r.stderr and "apexdb index create" in r.stderr
-    assert "CREATE INDEX ON public.items USING hnsw" in r.stderr
+    assert 'CREATE INDEX CONCURRENTLY "items_embedding_hnsw_l2_idx" ON "public"."items" USING hnsw' in r.stderr
 
 
 def test_ivfflat_with_a_filter_tries_its_iterative_scan(apex, db):
     vectors, _ = data(seed=5, n=3000)
     load_items(db, vectors, index="ivfflat", metric="l2", with_options="WITH (lists = 20)")
-    r = apex("tune", "items", "--filter", "category=b", "--target-recall", "0.9", "--queries", "40",
+    r = apex("tune", "items", "--filter", "category=b", "--target-recall", "0.9", "--sample", "40",
              "--format", "json")
     assert r.exit_code == 0, r
     doc = r.json

@@ -36,8 +36,9 @@ DEMO_STEPS: list[tuple[str, list[str]]] = [
     ("Within another topic: iterative scan keeps going past ef_search; --compare checks it against the exact answer",
      ["search", "demo_items", "--like", "1", "--k", "5", "--filter", "category=search", "--iterative-scan", "relaxed",
       "--compare"]),
-    ("Which hnsw.ef_search reaches 95% recall@10 at the least latency (held-out queries)",
-     ["tune", "demo_items", "embedding", "--queries", "40", "--budget", "20"]),
+    ("Which hnsw.ef_search reaches 95% recall@10 at the least latency, measured with rows held out of a scratch "
+     "copy (queries that are not nodes of the index; the copy is rolled back)",
+     ["tune", "demo_items", "embedding", "--sample", "40", "--budget", "60"]),
     # diagnostics: explain, stats, audit
     ("EXPLAIN ANALYZE a filtered vector search: the plan tree, timings, buffers, findings (rolled back)",
      ["explain", "--analyze", "SELECT id, title FROM demo_items WHERE category = 'search' ORDER BY embedding "

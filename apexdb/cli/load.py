@@ -1,4 +1,4 @@
-"""``apexdb load TABLE FILE``: bulk-load vectors with COPY BINARY; ``apexdb sample-data``: a demo corpus file."""
+"""``apexdb load TABLE FILE``: bulk-load a file with COPY BINARY; ``apexdb sample-data``: a demo corpus file."""
 from __future__ import annotations
 
 from typing import Annotated, Optional
@@ -15,44 +15,50 @@ def register(app: typer.Typer) -> None:
 
 def load(
     table: Annotated[str, typer.Argument(help="Table to load into (name or schema.name).")],
-    file: Annotated[str, typer.Argument(help=".npy (2-D float array), .csv/.tsv (id, vector) or .jsonl (objects).")],
+    file: Annotated[str, typer.Argument(help=".parquet, .arrow/.feather, .jsonl, .csv, .tsv (also .gz), .npy or .npz.")],
     column: Annotated[str, typer.Option("--column", help="Vector column.")] = "embedding",
-    id_column: Annotated[str, typer.Option("--id-column", help="Id column.")] = "id",
+    id_column: Annotated[str, typer.Option("--id-column", help="Id column (filled 0..n-1 for .npy/.npz).")] = "id",
     ids: Annotated[Optional[str], typer.Option(
         "--ids", help="Ids for a .npy file: a 1-D .npy array or one id per line (default 0..n-1).")] = None,
+    renames: Annotated[Optional[list[str]], typer.Option(
+        "--map", help="FIELD=COLUMN: load a field of the file into a column of another name (repeatable).")] = None,
+    skip: Annotated[Optional[list[str]], typer.Option(
+        "--skip", help="A field of the file to leave out (repeatable).")] = None,
     batch: Annotated[int, typer.Option("--batch", help="Rows per COPY batch (and per commit with --batch-commit).")] = 10_000,
     batch_commit: Annotated[bool, typer.Option(
         "--batch-commit", help="Commit every --batch rows instead of all-or-nothing.")] = False,
-    create: Annotated[bool, typer.Option("--create", help="Create the table when it does not exist.")] = False,
+    create: Annotated[bool, typer.Option(
+        "--create", help="Create the table when it does not exist, typed from the file's schema.")] = False,
     truncate: Annotated[bool, typer.Option(
         "--truncate", help="Empty the table first, in the same transaction (asks; --yes).")] = False,
+    analyze: Annotated[bool, typer.Option("--analyze/--no-analyze", help="ANALYZE the table after the load.")] = True,
     yes: YesOpt = False,
     dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table",
 ) -> None:
-    """Bulk-load vectors at COPY speed; the dimension is checked first and the load is all-or-nothing."""
+    """Bulk-load a file at COPY speed: every field into its column, all-or-nothing, then ANALYZE."""
     from apexdb.ops.load import LoadRequest, load as run_load, plan_load
-    from apexdb.render import cols
+    from apexdb.render.load import created_note, show_result
 
     with Session(format, dsn, target) as s:
         conn = s.connect(application_name="apexdb load")
-        req = LoadRequest(table, file, column, id_column, ids, batch, batch_commit, create, truncate)
+        req = LoadRequest(table=table, file=file, column=column, id_column=id_column, ids_file=ids,
+                          renames=renames or [], skip=skip or [], batch=batch, batch_commit=batch_commit,
+                          create=create, truncate=truncate, analyze=analyze)
         plan = plan_load(conn, req)
         if truncate and plan.table is not None:
             s.confirm(f"Empty {plan.table.display} before loading?", yes, what=f"truncating {plan.table.display}")
+        if plan.table is None:
+            s.out.note(created_note(plan))
         for note in plan.notes:
             s.out.note(note)
-        total = plan.source.rows
-        with s.out.progress(f"loading {plan.source.path.name}", total=total) as bar:
+        plan.notes.clear()
+        with s.out.progress(f"loading {plan.source.name}", total=plan.source.rows) as bar:
             def on_progress(done: int, seconds: float) -> None:
                 rate = done / seconds if seconds > 0 else 0
                 bar.update(completed=done, detail=f"{rate:,.0f} rows/s")
 
             result = run_load(conn, plan, on_progress=on_progress)
-        from dataclasses import asdict
-
-        row = asdict(result)
-        s.out.table([row], cols("table", "file", "format", "rows:int", "dims:int", "seconds:s", "rows_per_s:int",
-                                "created:bool", "truncated:bool"), doc=row)
+        show_result(s.out, result, plan.notes)
 
 
 def sample_data(

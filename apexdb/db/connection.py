@@ -165,9 +165,12 @@ def set_local(conn, **settings: str | int | None) -> None:
 
 @contextmanager
 def read_only(conn, *, statement_timeout: str | None = None, lock_timeout: str | None = None) -> Iterator:
-    """A READ ONLY transaction with timeouts: diagnostics and user SQL run here."""
+    """A READ ONLY transaction with timeouts: diagnostics and user SQL run here.
+
+    It is always rolled back (there is nothing to commit), so inside an enclosing
+    transaction (a savepoint) its ``SET LOCAL``s end with it too."""
     cfg = load_config()
-    with conn.transaction():
+    with conn.transaction(force_rollback=True):
         conn.execute("SET TRANSACTION READ ONLY")
         set_local(conn, statement_timeout=statement_timeout or cfg.setting("statement_timeout"),
                   lock_timeout=lock_timeout or cfg.setting("lock_timeout"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from apexdb.errors import BadInput
-from apexdb.ops.vector_catalog import OPERATOR_METRIC
+from apexdb.ops.catalog import OPERATOR_METRIC
 
 
 def metrics_from_files(paths: list[str]) -> dict[tuple[str, str], set[str]]:

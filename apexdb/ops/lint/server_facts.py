@@ -38,7 +38,7 @@ def _configured_target(dsn: str | None, target: str | None):
 def server_facts(dsn: str | None = None, target: str | None = None, *, want_columns: bool = False) -> ServerFacts:
     from apexdb.db.connection import connect, read_only, server_versions
     from apexdb.errors import NotConnected
-    from apexdb.ops.vector_catalog import vector_columns, vector_indexes
+    from apexdb.ops.catalog import vector_columns, vector_indexes
 
     tgt = _configured_target(dsn, target)
     if tgt is None:
@@ -73,7 +73,7 @@ def _workload_metrics(conn) -> dict[tuple[str, str], set[str]]:
     from apexdb.db.connection import read_only
     from apexdb.db.queries import fetch, fetch_one
     from apexdb.ops.audit.workload import operator_uses
-    from apexdb.ops.vector_catalog import OPERATOR_METRIC
+    from apexdb.ops.catalog import OPERATOR_METRIC
 
     try:
         with read_only(conn):

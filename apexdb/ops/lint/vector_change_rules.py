@@ -11,7 +11,7 @@ from __future__ import annotations
 from apexdb.ops.lint.findings import Finding
 from apexdb.ops.lint.schema_model import AnnIndex, ColumnType, SchemaModel, type_of
 from apexdb.ops.lint.statements import ParsedSql, Statement
-from apexdb.ops.vector_catalog import INDEX_DIM_LIMIT, OPCLASS_METRICS, metric_of_opclass
+from apexdb.ops.catalog import INDEX_DIM_LIMIT, OPCLASS_METRICS, metric_of_opclass
 
 EXPAND_CONTRACT = ("expand/contract: add a new column of the new type, backfill it in batches, build its "
                    "index CONCURRENTLY, switch readers, then drop the old column")

@@ -2,14 +2,14 @@
 
 Each rule looks at one statement and the schema as it stands just before it (SchemaModel).
 The pgvector facts (opclasses per type and method, dimension limits, metrics) come from
-``apexdb.ops.vector_catalog`` so the linter and ``apexdb index create`` agree.
+``apexdb.ops.catalog`` so the linter and ``apexdb index create`` agree.
 """
 from __future__ import annotations
 
 from apexdb.ops.lint.findings import Finding
 from apexdb.ops.lint.schema_model import ANN_METHODS, ColumnType, SchemaModel, type_of
 from apexdb.ops.lint.statements import ParsedSql, Statement
-from apexdb.ops.vector_catalog import INDEX_DIM_LIMIT, METRICS, OPCLASS_METRICS, metric_of_opclass
+from apexdb.ops.catalog import INDEX_DIM_LIMIT, METRICS, OPCLASS_METRICS, metric_of_opclass
 
 HNSW_DEFAULTS = {"m": 16, "ef_construction": 64}
 

@@ -1,0 +1,293 @@
+"""JSONL and CSV/TSV (plain or .gz) as Arrow record batches, parsed by pyarrow.
+
+JSONL is cut into blocks of whole lines and each block parsed by ``pyarrow.json`` with the
+schema of the first block (a vector of integers there is read as floats everywhere), so a
+parse error names its row in the file. JSON objects and arrays of objects are kept as JSON
+text (field metadata ``json``): Arrow would turn them into structs with every key of every
+row, adding nulls the row never had; they go into json/jsonb columns exactly as written.
+
+CSV/TSV stream through ``pyarrow.csv.open_csv``; once the target table is known the file is
+read again with each field parsed straight into its column's type. A file whose first line
+is data (``1,[1,2,3]`` or ``1,1,2,3``) has no header: the fields are the id, then the vector
+(in pgvector text, or one number per field).
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+from apexdb.errors import BadInput
+from apexdb.ops.load.readers import BLOCK, Source, count_lines
+
+JSON_META = {b"apexdb": b"json"}
+
+
+def _stream(path: Path, compressed: bool):
+    import pyarrow as pa
+
+    return pa.input_stream(str(path), compression="gzip" if compressed else None)
+
+
+def _line_blocks(path: Path, compressed: bool) -> Iterator[bytes]:
+    """Blocks of about BLOCK bytes ending at a newline, read 1 MiB at a time so that a stream
+    that breaks off (a gzip that ends early) is reported close to where it did."""
+    lines, rest, pieces, size = 0, b"", [], 0
+    with _stream(path, compressed) as f:
+        while True:
+            try:
+                piece = f.read(1 << 20)
+            except OSError as exc:
+                done = lines + rest.count(b"\n") + sum(p.count(b"\n") for p in pieces)
+                raise BadInput(f"{path.name}: reading stopped after line {done:,}: {' '.join(str(exc).split())}") from None
+            if piece:
+                pieces.append(piece)
+                size += len(piece)
+                if size < BLOCK:
+                    continue
+            data, pieces, size = rest + b"".join(pieces), [], 0
+            if not piece:
+                if data.strip():
+                    yield data
+                return
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                rest = data
+                continue
+            rest = data[cut + 1:]
+            lines += data.count(b"\n", 0, cut + 1)
+            yield data[:cut + 1]
+
+
+def _is_objectish(t) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_struct(t) or pa.types.is_map(t):
+        return True
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return _is_objectish(t.value_type)
+    return False
+
+
+def _widen(t):
+    """The type later blocks are read with: lists of integers become lists of floats."""
+    import pyarrow as pa
+
+    if (pa.types.is_list(t) or pa.types.is_large_list(t)) and pa.types.is_integer(t.value_type):
+        return pa.list_(pa.float64())
+    return t
+
+
+def open_jsonl(path: Path, compressed: bool) -> Source:
+    import pyarrow as pa
+
+    first_block = next(_line_blocks(path, compressed), None)
+    if first_block is None:
+        raise BadInput(f"file {path.name} has no rows")
+    first = _parse_block(path, first_block, None, 0)
+    if first.num_rows == 0:
+        raise BadInput(f"file {path.name} has no rows")
+    objects = [f.name for f in first.schema if _is_objectish(f.type)]
+    read_schema = pa.schema([pa.field(f.name, _widen(f.type)) for f in first.schema])
+    out_schema = pa.schema([pa.field(f.name, pa.string(), metadata=JSON_META) if f.name in objects else f
+                            for f in read_schema])
+
+    def batches() -> Iterator[Any]:
+        done = 0
+        for block in _line_blocks(path, compressed):
+            table = _parse_block(path, block, read_schema, done)
+            if objects:
+                table = _objects_as_json(path, block, table, objects, done)
+            for batch in table.cast(out_schema).to_batches():
+                yield batch
+            done += table.num_rows
+
+    rows = None if compressed else count_lines(path)
+    return Source(path, "jsonl", out_schema, rows, batches)
+
+
+def _parse_block(path: Path, block: bytes, schema, done: int, block_size: int = 1 << 20):
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error") if schema else None
+    try:
+        # blocks of 1 MiB inside the chunk: pyarrow parses them on several threads
+        return pj.read_json(pa.BufferReader(block), read_options=pj.ReadOptions(block_size=block_size),
+                            parse_options=options)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        if block_size <= len(block):  # its row numbers count within one block: parse again as one
+            return _parse_block(path, block, schema, done, len(block) + 1)
+        message = " ".join(str(exc).split())
+        found = re.search(r" in row (\d+)$", message)
+        if found:
+            row = done + int(found.group(1)) + 1
+            raise BadInput(f"{path.name} row {row:,}: {message[:found.start()]}") from None
+        if "unexpected field" in message:
+            message = "a field that rows before it did not have (put every field in the first rows)"
+        raise BadInput(f"{path.name} rows {done + 1:,} onwards: {message}") from None
+
+
+def _objects_as_json(path: Path, block: bytes, table, objects: list[str], done: int):
+    """Replace struct columns by the JSON text of each row's value, exactly as written."""
+    import pyarrow as pa
+
+    lines = [ln for ln in block.split(b"\n") if ln.strip()]
+    if len(lines) != table.num_rows:
+        raise BadInput(f"{path.name} rows {done + 1:,} onwards: a line holds more than one JSON object")
+    values = {name: [] for name in objects}
+    for line in lines:
+        obj = json.loads(line)
+        for name in objects:
+            value = obj.get(name)
+            values[name].append(None if value is None else json.dumps(value, ensure_ascii=False))
+    for name in objects:
+        i = table.schema.get_field_index(name)
+        table = table.set_column(i, pa.field(name, pa.string(), metadata=JSON_META), pa.array(values[name], pa.string()))
+    return table
+
+
+def _first_line(path: Path, compressed: bool) -> str:
+    import gzip
+
+    opener = gzip.open if compressed else open
+    try:
+        with opener(path, "rt", errors="replace") as f:
+            return f.readline()
+    except (OSError, EOFError) as exc:
+        raise BadInput(f"cannot read {path.name}: {exc}") from None
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def open_delimited(path: Path, kind: str, compressed: bool, vector_name: str, id_name: str) -> Source:
+    """Every field is read as text and cast into its column's type by the encoder (which names
+    the row of a bad value); the schema pyarrow infers from the first block types --create."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    delimiter = "\t" if kind == "tsv" else ","
+    line = _first_line(path, compressed).rstrip("\r\n")
+    cells = [c.strip() for c in _cells(line, delimiter, kind)]
+    headerless = len(cells) > 1 and _numeric(cells[0]) and (_numeric(cells[1]) or cells[1].startswith("["))
+    spread = 0  # headerless id,v1,v2,... (or id,[v1,v2,...] unquoted): the vector spread over fields
+    if headerless and (len(cells) == 2 or (cells[1].startswith("[") and cells[1].endswith("]"))):
+        names = [id_name, vector_name]
+    elif headerless:
+        spread = len(cells) - 1
+        names = [id_name, *[f"_v{i}" for i in range(spread)]]
+    else:
+        names = [c.strip() for c in _cells(line, delimiter, kind)]
+    bad_rows: list = []
+
+    def on_invalid(row) -> str:
+        bad_rows.append(row)
+        return "error"
+
+    read = pcsv.ReadOptions(block_size=BLOCK, column_names=names if headerless else None)
+    parse = pcsv.ParseOptions(delimiter=delimiter, quote_char=False if kind == "tsv" else '"',
+                              invalid_row_handler=on_invalid)
+
+    def reader(as_text: bool):
+        convert = pcsv.ConvertOptions(column_types={n: pa.string() for n in names} if as_text else None,
+                                      strings_can_be_null=True, quoted_strings_can_be_null=False)
+        return pcsv.open_csv(_stream(path, compressed), read_options=read, parse_options=parse,
+                             convert_options=convert)
+
+    try:
+        schema = reader(False).schema
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise _parse_error(path, exc, bad_rows, headerless, 0) from None
+    if spread:
+        schema = pa.schema([schema.field(0), pa.field(vector_name, pa.list_(pa.float32(), spread))])
+
+    def batches() -> Iterator[Any]:
+        done = 0
+        stream = reader(True)
+        while True:
+            try:
+                batch = stream.read_next_batch()
+            except StopIteration:
+                return
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise _parse_error(path, exc, bad_rows, headerless, done) from None
+            done += batch.num_rows
+            if spread:
+                yield _gather(batch, spread, schema, path, done - batch.num_rows)
+            else:
+                yield _vectors_parsed(batch, source.text_vectors, path, done - batch.num_rows)
+
+    rows = None if compressed else count_lines(path) - (0 if headerless else 1)
+    source = Source(path, kind, schema, rows, batches)
+    return source
+
+
+def _vectors_parsed(batch, field: str | None, path: Path, first_row: int):
+    """The vector field's pgvector text parsed here, in the reader's thread, so that parsing
+    the next batch overlaps encoding and sending this one."""
+    import pyarrow as pa
+
+    from apexdb.ops.load.vectors import looks_like_vector_text, parse_text_vectors
+
+    if field is None or field not in batch.schema.names:
+        return batch
+    i = batch.schema.get_field_index(field)
+    column = batch.column(i)
+    if not looks_like_vector_text(column) or column.null_count:
+        return batch
+    parsed = parse_text_vectors(column, path.name, first_row)
+    return batch.set_column(i, pa.field(field, parsed.type), parsed)
+
+
+def _cells(line: str, delimiter: str, kind: str) -> list[str]:
+    import csv
+
+    quoting = csv.QUOTE_NONE if kind == "tsv" else csv.QUOTE_MINIMAL
+    return next(csv.reader([line], delimiter=delimiter, quoting=quoting), [])
+
+
+def _parse_error(path: Path, exc: BaseException, bad_rows: list, headerless: bool, done: int) -> BadInput:
+    if bad_rows:
+        row = bad_rows[-1]
+        number = row.number if row.number is not None else _line_of(path, row.text)
+        where = f"line {number:,}" if number is not None else f"after row {done:,}"
+        return BadInput(f"{path.name} {where}: {row.actual_columns} fields where the "
+                        f"{'first line' if headerless else 'header'} has {row.expected_columns} "
+                        f"(a ragged row or an unbalanced quote): {row.text[:60]!r}")
+    message = " ".join(str(exc).split())[:300]
+    return BadInput(f"{path.name}: reading stopped after row {done:,}: {message}")
+
+
+def _line_of(path: Path, text: str) -> int | None:
+    """The line a bad row is on, looked up only on the error path (plain files)."""
+    if path.suffix.lower() == ".gz":
+        return None
+    with open(path, errors="replace") as f:
+        for number, line in enumerate(f, 1):
+            if line.rstrip("\r\n") == text:
+                return number
+    return None
+
+
+def _gather(batch, spread: int, schema, path: Path, first_row: int):
+    """id,v1,v2,... rows: the numbers become one fixed_size_list vector."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from apexdb.ops.load.vectors import parse_text_vectors
+
+    parts = [batch.column(i + 1) for i in range(spread)]
+    joined = pc.binary_join_element_wise(*parts, ",")
+    vectors = parse_text_vectors(pc.binary_join_element_wise("[", pc.utf8_trim(joined, "[]"), "]", ""),
+                                 path.name, first_row)
+    values = vectors.flatten().to_numpy(zero_copy_only=False).astype(np.float32)
+    fixed = pa.FixedSizeListArray.from_arrays(pa.array(values), spread)
+    return pa.RecordBatch.from_arrays([batch.column(0), fixed], schema=schema)

@@ -1,0 +1,2 @@
+-- ANALYZE a table just loaded, so the planner has statistics for its new rows
+ANALYZE {table}
