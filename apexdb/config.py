@@ -13,6 +13,12 @@ config dir (``APEXDB_CONFIG`` names another). Layout::
     [audit]                      # thresholds, see docs/audit.md
     unused_index_min_bytes = 1048576
     exclude = ["fk_without_index"]
+
+    [lint]                       # migrate lint, see docs/lint.md (read by apexdb.ops.lint.profile)
+    profile = "default"          # or "strict"
+    fail_on = "warning"
+    [lint.rules]
+    prefer-identity = "off"      # info | warning | critical | off
 """
 from __future__ import annotations
 

@@ -59,7 +59,7 @@ def test_rules_on_a_plain_sql_file_and_their_correct_forms(tmp_path):
         "CREATE INDEX ON docs USING hnsw (big vector_cosine_ops) WITH (m = 24, ef_construction = 32);\n"
         "CREATE INDEX ON docs USING ivfflat (e halfvec_l1_ops);\n"
         "CREATE INDEX ON chunks USING hnsw (embedding vector_cosine_ops);\n"
-        "ALTER TABLE chunks ALTER COLUMN embedding TYPE halfvec(1536);\n")
+        "ALTER TABLE passages ALTER COLUMN embedding TYPE halfvec(1536);\n")
     result = lint(str(bad), "--format", "json")
     assert result.exit_code == 1
     got = {(f["line"], f["rule"]) for f in result.json}

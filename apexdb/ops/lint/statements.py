@@ -1,5 +1,6 @@
 """SQL text to statements, with PostgreSQL's own parser (pglast): where each statement starts,
 whether it runs inside a transaction, and which ``apexdb: ignore`` comments belong to it.
+A statement pglast cannot parse is set aside as a problem; the rest of the file is still read.
 
 Transactions are followed the way the server would: BEGIN/START TRANSACTION opens one,
 COMMIT/ROLLBACK/END/PREPARE TRANSACTION closes it. Alembic's offline SQL spells these out
@@ -12,8 +13,8 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
-from apexdb.errors import BadInput
 from apexdb.ops.lint.findings import Ignore, parse_directive
+from apexdb.ops.lint.script_text import prepare
 
 VERSION_TABLE = "alembic_version"
 
@@ -27,6 +28,7 @@ class Statement:
     line: int  # 1-based line of the first token
     in_transaction: bool
     bookkeeping: bool = False  # Alembic's own alembic_version statements
+    inside: str = ""  # "DO block at line N" for a statement read from a DO block's body
 
     @property
     def kind(self) -> str:
@@ -40,6 +42,11 @@ class ParsedSql:
     statements: list[Statement]
     ignores: list[Ignore] = field(default_factory=list)
     _line_starts: list[int] = field(default_factory=list, repr=False)
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # what psql / the tool consumes
+    tool: str | None = None  # "goose" / "dbmate" when the file says so
+    problems: list[tuple[int, str]] = field(default_factory=list)  # statements pglast cannot parse
+    problem_spans: list[tuple[int, int]] = field(default_factory=list)  # their offsets, to hide from squawk
+    starts_in_transaction: bool = False  # the runner's transaction around the file (goose, --assume...)
 
     def line_of(self, offset: int) -> int:
         return bisect_right(self._line_starts, offset)
@@ -62,27 +69,32 @@ class ParsedSql:
 
 
 def parse(text: str, source: str, *, assume_in_transaction: bool = False) -> ParsedSql:
-    """Parse ``text``; a syntax error is BadInput naming the source and line."""
+    """Parse ``text`` as its runner would send it (see script_text). A statement pglast cannot
+    parse becomes a problem (line, message) and the others are still read."""
     import pglast
     from pglast import parser
 
-    line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    script = prepare(text)
+    clean = script.text
+    line_starts = [0] + [i + 1 for i, ch in enumerate(clean) if ch == "\n"]
+    parsed = ParsedSql(source, clean, [], [], line_starts, skipped=script.skipped, tool=script.tool)
     try:
-        raw = pglast.parse_sql(text)
-        tokens = parser.scan(text)
-    except parser.ParseError as exc:
-        message, position = (exc.args + (None,))[:2]
-        line = bisect_right(line_starts, int(position)) if isinstance(position, int) else None
-        where = f"{source}:{line}" if line else source
-        raise BadInput(f"{where}: cannot parse SQL: {message}") from None
+        tokens = parser.scan(clean)
+    except parser.ParseError as exc:  # an unterminated quote or comment: nothing can be split
+        parsed.problems.append(_problem(exc, 0, line_starts))
+        return parsed
+    try:
+        raw = [(0, rs, len(clean)) for rs in pglast.parse_sql(clean)]
+    except parser.ParseError:
+        raw = _one_by_one(clean, tokens, parsed, line_starts)
     comments = [t for t in tokens if t.name in ("SQL_COMMENT", "C_COMMENT")]
     code_starts = [t.start for t in tokens if t.name not in ("SQL_COMMENT", "C_COMMENT")]
 
-    parsed = ParsedSql(source, text, [], [], line_starts)
-    in_tx = assume_in_transaction
-    for i, rs in enumerate(raw):
-        loc = rs.stmt_location or 0
-        length = rs.stmt_len or (len(text) - loc)
+    in_tx = script.in_transaction if script.in_transaction is not None else assume_in_transaction
+    parsed.starts_in_transaction = in_tx
+    for i, (base, rs, limit) in enumerate(raw):
+        loc = base + (rs.stmt_location or 0)
+        length = rs.stmt_len or (limit - loc)
         at = bisect_right(code_starts, loc - 1)  # the statement's first non-comment token
         first = code_starts[at] if at < len(code_starts) else loc
         node = rs.stmt
@@ -92,6 +104,34 @@ def parse(text: str, source: str, *, assume_in_transaction: bool = False) -> Par
         parsed.statements.append(stmt)
     parsed.ignores = _directives(parsed, comments)
     return parsed
+
+
+def _one_by_one(clean: str, tokens, parsed: ParsedSql, line_starts: list[int]) -> list:
+    """Each statement (text up to a ``;`` token) parsed on its own; the unparsable ones become problems."""
+    import pglast
+    from pglast import parser
+
+    out, start = [], 0
+    ends = [t.start for t in tokens if t.end == t.start and clean[t.start] == ";"] + [len(clean)]
+    code = [t.start for t in tokens if t.name not in ("SQL_COMMENT", "C_COMMENT")]
+    for end in ends:
+        piece = clean[start:end]
+        first = code[bisect_right(code, start - 1)] if bisect_right(code, start - 1) < len(code) else end
+        if first < end:
+            try:
+                out += [(start, rs, end) for rs in pglast.parse_sql(piece)]
+            except parser.ParseError as exc:
+                parsed.problems.append(_problem(exc, start, line_starts, first))
+                parsed.problem_spans.append((first, end))
+        start = end + 1
+    return out
+
+
+def _problem(exc, base: int, line_starts: list[int], first: int = 0) -> tuple[int, str]:
+    """(line, message): the line of the error's position, or of the statement's first token."""
+    message, position = (exc.args + (None,))[:2]
+    offset = base + int(position) if isinstance(position, int) else first
+    return bisect_right(line_starts, max(offset, first)), str(message)
 
 
 def _transaction_after(node, in_tx: bool) -> bool:
@@ -151,11 +191,11 @@ def _owner(parsed: ParsedSql, offset: int) -> Statement | None:
     return None
 
 
-def blank_out(text: str, statements: list[Statement]) -> str:
-    """``text`` with the given statements replaced by spaces, keeping every line where it was."""
+def blank_out(text: str, statements: list[Statement], spans: list[tuple[int, int]] = ()) -> str:
+    """``text`` with the given statements (and spans) replaced by spaces, keeping every line where it was."""
     chars = list(text)
-    for stmt in statements:
-        for i in range(stmt.start, min(stmt.end, len(chars))):
+    for start, end in [(s.start, s.end) for s in statements] + list(spans):
+        for i in range(start, min(end, len(chars))):
             if chars[i] != "\n":
                 chars[i] = " "
     return "".join(chars)

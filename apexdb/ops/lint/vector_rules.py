@@ -2,16 +2,15 @@
 
 Each rule looks at one statement and the schema as it stands just before it (SchemaModel).
 The pgvector facts (opclasses per type and method, dimension limits, metrics) come from
-``apexdb.ops.vector_catalog`` so the linter and ``apexdb index create`` agree.
+``apexdb.ops.catalog`` so the linter and ``apexdb index create`` agree.
 """
 from __future__ import annotations
 
 from apexdb.ops.lint.findings import Finding
-from apexdb.ops.lint.schema_model import ColumnType, SchemaModel, type_of
+from apexdb.ops.lint.schema_model import ANN_METHODS, ColumnType, SchemaModel, type_of
 from apexdb.ops.lint.statements import ParsedSql, Statement
-from apexdb.ops.vector_catalog import INDEX_DIM_LIMIT, METRICS, OPCLASS_METRICS, metric_of_opclass
+from apexdb.ops.catalog import INDEX_DIM_LIMIT, METRICS, OPCLASS_METRICS, metric_of_opclass
 
-ANN_METHODS = ("hnsw", "ivfflat")
 HNSW_DEFAULTS = {"m": 16, "ef_construction": 64}
 
 # rule -> (severity, one-line description) ; the docs list these
@@ -20,9 +19,12 @@ RULES = {
     "vector-opclass-mismatch": ("critical", "operator class that does not fit the column type or index method"),
     "vector-index-dimensions": ("critical", "column dimensions above the index limit for its type"),
     "hnsw-ef-construction": ("critical", "HNSW ef_construction below 2*m"),
-    "ivfflat-empty-table": ("warning", "IVFFlat index on a table created empty in the same migration"),
+    "ivfflat-empty-table": ("warning", "IVFFlat index on a table that is empty at that point of the migration"),
     "vector-dimension-change": ("critical", "a vector column's type or dimension changed in place"),
     "vector-index-parameters": ("critical", "an index option pgvector rejects: unknown, or out of its bounds"),
+    "vector-table-truncate": ("warning", "TRUNCATE of a table that carries an HNSW/IVFFlat index"),
+    "vector-full-update": ("warning", "UPDATE of every row's indexed vector column"),
+    "vector-opclass-metric": ("warning", "an index whose metric is not the one the project's queries order by"),
 }
 # pgvector 0.8's reloptions per method: name -> (min, max); anything else is "unrecognized parameter"
 OPTION_BOUNDS = {
@@ -35,16 +37,21 @@ def check(parsed: ParsedSql, stmt: Statement, model: SchemaModel) -> list[Findin
     """Findings for one statement; call before ``model.apply(stmt.node)``."""
     from pglast import ast
 
+    from apexdb.ops.lint import vector_change_rules
+
     node = stmt.node
     if isinstance(node, ast.IndexStmt) and (node.accessMethod or "").lower() in ANN_METHODS:
         return _index_rules(parsed, stmt, node, model)
-    if isinstance(node, ast.AlterTableStmt) and node.relation is not None:
-        return _alter_rules(parsed, stmt, node, model)
-    return []
+    return vector_change_rules.check(parsed, stmt, model)
 
 
-def _finding(parsed: ParsedSql, stmt: Statement, rule: str, message: str, fix: str) -> Finding:
-    return Finding(parsed.source, stmt.line, rule, RULES[rule][0], message, fix, stmt.index)
+def finding(parsed: ParsedSql, stmt: Statement, rule: str, message: str, fix: str,
+            severity: str | None = None) -> Finding:
+    where = f" (inside the {stmt.inside})" if stmt.inside else ""
+    return Finding(parsed.source, stmt.line, rule, severity or RULES[rule][0], message + where, fix, stmt.index)
+
+
+_finding = finding
 
 
 def _index_rules(parsed, stmt, node, model: SchemaModel) -> list[Finding]:
@@ -52,20 +59,14 @@ def _index_rules(parsed, stmt, node, model: SchemaModel) -> list[Finding]:
     table = node.relation.relname
     name = f"{method} index {node.idxname}" if node.idxname else f"unnamed {method} index"
     out = []
-    if not node.concurrent and not model.is_new(table):
-        held = (" and, inside this transaction, every lock taken is held until COMMIT"
-                if stmt.in_transaction else "")
-        out.append(_finding(parsed, stmt, "vector-index-not-concurrent",
-                            f"{name} is built without CONCURRENTLY on existing table {table}: "
-                            f"writes to {table} wait for the whole build{held}",
-                            "CREATE INDEX CONCURRENTLY outside any transaction; in Alembic: "
-                            "with op.get_context().autocommit_block(): "
-                            "op.create_index(..., postgresql_concurrently=True)"))
+    if not node.concurrent and not (model.is_new(table) or model.is_empty(table)):
+        out += _not_concurrent(parsed, stmt, node, name, table, model)
     for elem in node.indexParams or ():
         column, ctype = _indexed(elem, table, model)
         opclass = elem.opclass[-1].sval.lower() if elem.opclass else None
         if opclass:
             out += _opclass_rule(parsed, stmt, method, column, ctype, opclass)
+            out += _metric_rule(parsed, stmt, table, elem, opclass, model)
         elif method == "hnsw" or (ctype is not None and ctype.is_vector and ctype.type != "vector"):
             out += _no_opclass(parsed, stmt, method, column, ctype)
         if ctype is not None and ctype.dims is not None and ctype.type in ("vector", "halfvec", "bit"):
@@ -84,13 +85,33 @@ def _index_rules(parsed, stmt, node, model: SchemaModel) -> list[Finding]:
                                 f"ef_construction={ef} is below 2*m={2 * m}; pgvector refuses to build it",
                                 f"set ef_construction to at least {2 * m} (pgvector's defaults are m=16, "
                                 f"ef_construction=64)"))
-    if method == "ivfflat" and model.is_new(table) and table not in model.loaded:
+    if method == "ivfflat" and model.is_empty(table):
+        how = "created" if model.is_new(table) else "truncated"
         out.append(_finding(parsed, stmt, "ivfflat-empty-table",
-                            f"{name} is built on {table}, created empty in this migration: its "
-                            f"lists are trained on no rows, so recall stays poor until it is rebuilt",
+                            f"{name} is built on {table}, {how} earlier in this migration with nothing "
+                            f"loaded since: its lists are trained on no rows, so recall stays poor until "
+                            f"it is rebuilt",
                             "build IVFFlat after the data is loaded (a later migration, then REINDEX "
                             "CONCURRENTLY as it grows), or use HNSW, which needs no training"))
     return out
+
+
+def _not_concurrent(parsed, stmt, node, name: str, table: str, model: SchemaModel) -> list[Finding]:
+    from apexdb.ops.lint.schema_model import index_column
+
+    held = " and, inside this transaction, every lock taken is held until COMMIT" if stmt.in_transaction else ""
+    fix = ("CREATE INDEX CONCURRENTLY outside any transaction; in Alembic: "
+           "with op.get_context().autocommit_block(): op.create_index(..., postgresql_concurrently=True)")
+    columns = [index_column(e) for e in node.indexParams or ()]
+    if columns and all((table, c) in model.null_columns for c in columns):
+        return [_finding(parsed, stmt, "vector-index-not-concurrent",
+                         f"{name} is built without CONCURRENTLY on existing table {table}: "
+                         f"{', '.join(columns)} was added in this migration and holds only NULLs, so the "
+                         f"build indexes nothing but still reads all of {table} while writes wait{held}",
+                         fix, severity="warning")]
+    return [_finding(parsed, stmt, "vector-index-not-concurrent",
+                     f"{name} is built without CONCURRENTLY on existing table {table}: "
+                     f"writes to {table} wait for the whole build, minutes to hours on real data{held}", fix)]
 
 
 def _parameter_rule(parsed, stmt, method: str, options: dict) -> list[Finding]:
@@ -132,6 +153,12 @@ def _opclass_rule(parsed, stmt, method, column, ctype, opclass) -> list[Finding]
     metric = metric_of_opclass(opclass)
     if op_type is None or metric is None:
         return []  # not a pgvector opclass
+    if op_type == "bit" and ctype is not None and ctype.type in ("varbit", "varying"):
+        return [_finding(parsed, stmt, "vector-opclass-mismatch",
+                         f"{column} is bit varying: pgvector indexes fixed-length bit(n) only, so the "
+                         f"build fails (type not supported for {method} index)",
+                         f"declare the column bit(n) (one length for every row), or index the expression "
+                         f"(({column}::bit(n))) with {opclass}")]
     allowed = OPCLASS_METRICS.get((op_type, method), ())
     if metric not in allowed:
         choices = ", ".join(_opclass(op_type, m) for m in allowed) or f"none: {method} does not index {op_type}"
@@ -146,6 +173,22 @@ def _opclass_rule(parsed, stmt, method, column, ctype, opclass) -> list[Finding]
                          f"operator class {opclass} does not accept {column}, a {ctype} column",
                          fix + f" (or index the expression ({column}::{op_type}(n)) with {opclass})")]
     return []
+
+
+def _metric_rule(parsed, stmt, table: str, elem, opclass: str, model: SchemaModel) -> list[Finding]:
+    from apexdb.ops.lint.schema_model import index_column
+
+    column = index_column(elem)
+    used = model.query_metrics.get((table, column or ""), set())
+    metric = metric_of_opclass(opclass)
+    if not used or metric is None or metric in used:
+        return []
+    ops = ", ".join(f"{METRICS[m][0]} ({m})" for m in sorted(used))
+    prefix = opclass[: -len(METRICS[metric][1])]
+    return [_finding(parsed, stmt, "vector-opclass-metric",
+                     f"the queries order {table}.{column} by {ops}, but this index uses {opclass} ({metric}): "
+                     f"the planner cannot use it for them, so they scan the whole table",
+                     "build the index with " + " or ".join(prefix + METRICS[m][1] for m in sorted(used)))]
 
 
 def _no_opclass(parsed, stmt, method, column, ctype) -> list[Finding]:
@@ -181,29 +224,4 @@ def _options(node) -> dict[str, object]:
             except ValueError:
                 value = text
         out[opt.defname.lower()] = value
-    return out
-
-
-def _alter_rules(parsed, stmt, node, model: SchemaModel) -> list[Finding]:
-    from pglast import ast
-    from pglast.enums import AlterTableType as AT
-
-    table = node.relation.relname
-    out = []
-    for cmd in node.cmds or ():
-        if cmd.subtype != AT.AT_AlterColumnType or not isinstance(cmd.def_, ast.ColumnDef):
-            continue
-        new = type_of(cmd.def_.typeName)
-        old = model.column(table, cmd.name)
-        if new is None or not (new.is_vector or (old is not None and old.is_vector)):
-            continue
-        if model.is_new(table) or old == new:
-            continue
-        was = f"from {old} " if old is not None else ""
-        out.append(_finding(parsed, stmt, "vector-dimension-change",
-                            f"changes {table}.{cmd.name} {was}to {new} in place: the table is rewritten under "
-                            f"an ACCESS EXCLUSIVE lock, rows of another dimension make it fail, and "
-                            f"indexes on the column are rebuilt inside the lock",
-                            "expand/contract: add a new column of the new type, backfill it in batches, "
-                            "build its index CONCURRENTLY, switch readers, then drop the old column"))
     return out
