@@ -25,7 +25,7 @@ __all__ = ["ALL_CHECKS", "CHECKS", "KINDS", "SEVERITIES", "SEVERITY_RANK", "Audi
 
 def _families() -> dict[str, list[tuple[str, Callable, tuple[str, ...]]]]:
     """kind -> [(name for messages, check function, the check names it produces)] in run order."""
-    from apexdb.ops.audit import config_checks as cfg, index_stats, indexes, vacuum, vectors
+    from apexdb.ops.audit import config_checks as cfg, index_stats, indexes, queries, vacuum, vectors
 
     return {
         "indexes": [
@@ -53,6 +53,7 @@ def _families() -> dict[str, list[tuple[str, Callable, tuple[str, ...]]]]:
             ("shared_buffers", cfg.check_shared_buffers, ("shared_buffers",)),
             ("vector settings", cfg.check_vector_settings, ("vector_setting",)),
         ],
+        "queries": [("top statements", queries.check_queries, ("query_index", "query_plan", "query_vector"))],
     }
 
 

@@ -10,7 +10,7 @@ from apexdb.errors import BadInput
 
 SEVERITIES = ("info", "warning", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
-KINDS = ("indexes", "vacuum", "config")
+KINDS = ("indexes", "vacuum", "config", "queries")
 
 # Every check by family; names are what --exclude/--only and the [audit] exclude list take.
 CHECKS: dict[str, tuple[str, ...]] = {
@@ -20,6 +20,7 @@ CHECKS: dict[str, tuple[str, ...]] = {
     "vacuum": ("dead_tuples", "autovacuum_overdue", "xid_wraparound", "multixact_wraparound", "never_analyzed"),
     "config": ("pg_stat_statements_missing", "work_mem", "maintenance_work_mem", "shared_buffers",
                "vector_setting"),
+    "queries": ("query_index", "query_plan", "query_vector"),
 }
 # Findings about the audit itself (always on): what it could not check, an unreachable target.
 META_CHECKS = ("could_not_check", "unreachable_target")
@@ -59,6 +60,7 @@ class AuditReport:
     stats_reset: Any = None
     stats_age_s: float | None = None
     target: str | None = None
+    sections: dict[str, Any] = field(default_factory=dict)  # kind -> its own JSON (audit queries: proposals)
 
     def counts(self) -> dict[str, int]:
         counts = {s: 0 for s in SEVERITIES}
@@ -123,6 +125,10 @@ class Thresholds:
     multixact_age_critical: int = 1_500_000_000
     temp_bytes_warning: int = 1024 ** 3
     ram_bytes: int = 0  # the server's RAM; 0: read it from this machine when the server runs here
+    queries_top: int = 20  # audit queries: statements by total time
+    queries_top_mean: int = 10  # then by mean time, among those called at least queries_min_calls times
+    queries_min_calls: int = 10
+    queries_min_table_rows: int = 1000  # smaller tables get no index proposal
 
     @classmethod
     def names(cls) -> list[str]:
