@@ -19,7 +19,7 @@ def check_queries(ctx: AuditContext) -> None:
     from apexdb.ops.workload import WorkloadRequest, advise
 
     t = ctx.thresholds
-    request = WorkloadRequest(top=max(int(t.queries_top), 1), top_mean=int(t.queries_top_mean),
+    request = WorkloadRequest(top=int(t.queries_top), top_mean=int(t.queries_top_mean),
                               min_calls=int(t.queries_min_calls), min_table_rows=int(t.queries_min_table_rows),
                               statement_timeout=ctx.statement_timeout)
     try:
