@@ -168,6 +168,7 @@ def test_pg_stat_statements_not_created_is_one_note_and_the_rest_goes_on(db):
     assert "Traceback" not in result.stderr
     assert result.json["summary"]["kinds"] == ["indexes", "vacuum", "config", "queries"]
     assert any(f["check"] == "pg_stat_statements_missing" for f in result.json["findings"])
+    assert result.json["queries"]["proposals"] == [] and "CREATE EXTENSION" in result.json["queries"]["unavailable"]
 
 
 def role(db: Database, suffix: str) -> str:

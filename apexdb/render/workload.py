@@ -13,7 +13,7 @@ def proposals_section(workload: dict[str, Any]) -> Section:
         if p["verified"] is None:
             checked = "not verified (no HypoPG)"
         else:
-            checked = (f"{'yes' if p['verified'] else 'no'}: cost {p['cost_before']:,.0f} -> {p['cost_after']:,.0f}"
+            checked = (f"{'yes' if p['verified'] else 'no'}: cost {p['cost_before']:,.2f} -> {p['cost_after']:,.2f}"
                        if p["cost_after"] is not None else p["verify_note"])
         serves = ", ".join(f"{s['queryid']} ({s['calls']:,}x {s['mean_ms']:,.1f} ms)" for s in p["statements"])
         rows.append({"rank": rank, "create": p["create"], "total_ms": p["total_ms"], "statements": serves,

@@ -26,6 +26,8 @@ def check_queries(ctx: AuditContext) -> None:
         report = advise(ctx.conn, request)
     except NotEnabled as exc:
         ctx.note(f"queries: not checked: {exc}")
+        ctx.report.sections["queries"] = {"plan_method": None, "hypopg": None, "proposals": [], "statements": [],
+                                          "already_indexed": [], "skipped": [], "unavailable": str(exc)}
         return
     ctx.report.sections["queries"] = report.as_json()
     for note in report.notes:

@@ -58,7 +58,7 @@ class WorkloadReport:
         return {"plan_method": self.method, "hypopg": self.hypopg,
                 "proposals": [p.as_json() for p in self.proposals],
                 "statements": [s.as_json() for s in self.statements],
-                "already_indexed": self.served, "skipped": self.skipped}
+                "already_indexed": self.served, "skipped": self.skipped, "unavailable": None}
 
 
 def advise(conn, request: WorkloadRequest | None = None, *,

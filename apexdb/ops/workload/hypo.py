@@ -40,7 +40,7 @@ def verify(conn, schema: str, proposals: list, replan: Callable[[Any], Any], bef
                 used = used or any(n.index and marker in n.index for n in run.plan.nodes())
             proposal.cost_before, proposal.cost_after = round(cost_before, 2), round(cost_after, 2)
             proposal.verified = used and cost_after < cost_before
-            proposal.verify_note = (f"HypoPG: plan cost {cost_before:,.0f} -> {cost_after:,.0f}" if used else
+            proposal.verify_note = (f"HypoPG: plan cost {cost_before:,.2f} -> {cost_after:,.2f}" if used else
                                     "HypoPG: the planner did not use the hypothetical index")
         except Skip as exc:
             proposal.verified, proposal.verify_note = False, f"HypoPG: could not plan again ({exc})"

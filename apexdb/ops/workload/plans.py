@@ -42,10 +42,12 @@ class Planner:
         try:
             statement = parse_statement(text)
         except BadInput as exc:
-            if "cannot be explained" in str(exc):
+            if "cannot be explained" in str(exc) or "without EXPLAIN" in str(exc):
                 return None
             raise Skip(f"PostgreSQL's parser (pglast) refuses it: {exc}") from None
-        return statement if statement.kind in PLANNABLE else None
+        if statement.kind not in PLANNABLE or not _user_relations(statement.node):
+            return None  # nothing to plan, or only catalogs and functions: no index of ours can help
+        return statement
 
     def plan(self, statement) -> ExplainRun:
         """EXPLAIN the statement (planning only) and gather what the findings need."""
@@ -85,3 +87,13 @@ class Planner:
             message = " ".join((diag.message_primary or str(exc)).split())
             raise Skip(f"EXPLAIN refused it: {message} [SQLSTATE {exc.sqlstate}]") from None
         return ExplainRun(statement, ExplainOptions(), plan, context, generic_plan=self.generic)
+
+
+def _user_relations(node) -> bool:
+    """Whether the statement names a relation outside the system catalogs."""
+    from pglast.ast import RangeVar
+
+    from apexdb.ops.explain.statement import walk
+
+    return any(isinstance(n, RangeVar) and n.schemaname not in ("pg_catalog", "information_schema")
+               and not (n.schemaname is None and n.relname.startswith("pg_")) for n in walk(node))
