@@ -258,3 +258,21 @@ def test_pg15_pg_stats_plans_and_hypopg_verification(pg15_db):
     assert proposal["verified"] is True
     assert proposal["cost_after"] < proposal["cost_before"]
     assert db.scalar("SELECT count(*) FROM pg_indexes WHERE tablename = 'orders'") == 1  # only hypothetical
+
+
+def test_vector_index_never_used_and_ivfflat_probes(db):
+    db.sql("CREATE TABLE docs (id bigint PRIMARY KEY, embedding vector(3))")
+    db.sql("INSERT INTO docs SELECT g, ARRAY[(g * 7 % 101) / 101.0, (g * 13 % 97) / 97.0, (g * 17 % 89) / 89.0]"
+           "::vector FROM generate_series(1, 20000) g")
+    db.sql("CREATE INDEX docs_cos_idx ON docs USING hnsw (embedding vector_cosine_ops)")
+    db.sql("CREATE TABLE clusters (id bigint PRIMARY KEY, embedding vector(3))")
+    db.sql("INSERT INTO clusters SELECT id, embedding FROM docs")
+    db.sql("CREATE INDEX clusters_ivf ON clusters USING ivfflat (embedding vector_l2_ops) WITH (lists = 10)")
+    db.sql("ANALYZE docs; ANALYZE clusters")
+    db.sql(f'ALTER DATABASE "{db.name}" SET ivfflat.probes = 10')
+    q = "[0.5,0.5,0.5]"
+    drive(db, [("SELECT id FROM docs ORDER BY embedding <-> %s::vector LIMIT %s", [q, 5]),
+               ("SELECT id FROM clusters ORDER BY embedding <-> %s::vector LIMIT %s", [q, 5])], times=5)
+    details = " | ".join(f["detail"] for f in audit(db).json["findings"] if f["check"] == "query_vector")
+    assert "docs_cos_idx on embedding never served a scan" in details
+    assert "ivfflat.probes = 10 searches all of the index's 10 lists" in details

@@ -64,6 +64,7 @@ class WorkloadReport:
 def advise(conn, request: WorkloadRequest | None = None, *,
            on_statement: Callable[[WorkloadStatement], None] | None = None) -> WorkloadReport:
     from apexdb.db.connection import server_versions
+    from apexdb.db.queries import fetch
     from apexdb.errors import BadInput
     from apexdb.ops.explain.findings import collect_findings
     from apexdb.ops.workload import candidates, hypo, proposals, vector
@@ -99,7 +100,9 @@ def advise(conn, request: WorkloadRequest | None = None, *,
             continue
         parsed[stmt.queryid] = statement
         findings = collect_findings(run)
-        extra = vector.vector_findings(run, stmt, lambda s, t: table_stats(conn, s, t, stats_cache))
+        extra = vector.vector_findings(run, stmt, lambda s, t: table_stats(conn, s, t, stats_cache),
+                                       lambda oids: {r["oid"]: r["scans"] for r in fetch(
+                                           conn, "workload_index_scans", {"oids": oids})})
         if extra:  # the workload's figures say more than find_vector's "filter after the scan" info
             findings = [f for f in findings if f.severity != "info" or "vector" not in f.message]
         findings += extra

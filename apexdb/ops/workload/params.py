@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from apexdb.db.queries import fetch
+from apexdb.ops.explain.conditions import column_ref
 from apexdb.ops.workload.plans import Skip
 
 VECTOR_TYPES = ("vector", "halfvec", "sparsevec")
@@ -33,7 +34,7 @@ def fill_params(conn, statement, cache: dict) -> str:
     for node in walk(tree):
         if isinstance(node, A_Expr):
             for side, other in ((node.lexpr, node.rexpr), (node.rexpr, node.lexpr)):
-                ref = _column(side)
+                ref = column_ref(side)
                 if ref is None:
                     continue
                 for param in _params(other):
@@ -71,17 +72,6 @@ def _params(node) -> list[int]:
         if isinstance(item, ParamRef):
             out.append(item.number)
     return out
-
-
-def _column(node) -> tuple[str | None, str] | None:
-    from pglast.ast import ColumnRef, String, TypeCast
-
-    while isinstance(node, TypeCast):
-        node = node.arg
-    if not isinstance(node, ColumnRef):
-        return None
-    names = [f.sval for f in node.fields if isinstance(f, String)]
-    return (names[-2] if len(names) > 1 else None, names[-1]) if names else None
 
 
 def _typical(conn, relations: dict, ref: tuple[str | None, str], cache: dict, param: int) -> str:

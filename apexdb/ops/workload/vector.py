@@ -21,20 +21,25 @@ TYPICAL_K = 10  # the LIMIT assumed when pg_stat_statements hides it
 MAX_PARTIAL_VALUES = 10
 
 
-def vector_findings(run, stmt, column_stats) -> list[Finding]:
-    """``column_stats(schema, table)`` -> {column: pg_stats row} (cached by the caller).
+def vector_findings(run, stmt, column_stats, index_scans=None) -> list[Finding]:
+    """``column_stats(schema, table)`` -> {column: pg_stats row} (cached by the caller);
+    ``index_scans(oids)`` -> {index oid: scans since the statistics reset}.
 
     The generic plan may differ from the plans the application got (its values are known at
     run time), so the judgement rests on the index that exists, the filter's estimated share
     and the rows per call pg_stat_statements measured, not on the plan's choice of index."""
-    if not run.context.has_vector or (run.context.settings.get("hnsw_iterative_scan") or "off") != "off":
+    if not run.context.has_vector:
         return []
+    iterative = (run.context.settings.get("hnsw_iterative_scan") or "off") != "off"
     ef = run.context.setting_int("hnsw_ef_search") or 40
     out = []
     for order in vector_orders(run.statement.node, []):
         table = next((t for t in run.context.tables.values() if t.name == order.relation.relname
                       and order.relation.schemaname in (None, t.schema)), None)
         if table is None or not order.has_limit or not order.bare:
+            continue
+        out += _never_used(run, order, table, stmt, index_scans) + _all_probes(run, order, table)
+        if iterative:
             continue
         index = next((i for i in table.vector_indexes if i.method == "hnsw" and i.valid and i.column == order.column
                       and i.metric == OPERATOR_METRIC[order.operator]), None)
@@ -68,6 +73,42 @@ def vector_findings(run, stmt, column_stats) -> list[Finding]:
             f"returns about {expected:.1f} of them after the filter, fewer than "
             f"{'LIMIT ' + str(order.limit) if order.limit else 'a LIMIT of ' + str(TYPICAL_K)}{observed}",
             _fix(table, index, condition, column_stats), node))
+    return out
+
+
+def _never_used(run, order, table, stmt, index_scans) -> list[Finding]:
+    """A vector ORDER BY reading the whole table while the column's vector indexes never served a scan."""
+    on_column = [i for i in table.vector_indexes if i.column == order.column]
+    if not on_column or index_scans is None or any(n.index in {i.name for i in on_column} for n in run.plan.nodes()):
+        return []
+    scans = index_scans([i.index_oid for i in on_column])
+    if any(scans.get(i.index_oid) for i in on_column):
+        return []
+    scan = next((n for n in run.plan.nodes() if run.context.table(n) is table), None)
+    names = ", ".join(i.name for i in on_column)
+    return [Finding("warning", node_name(scan) if scan else "query",
+                    f"ORDER BY {order.text} reads all {table.estimated_rows:,} rows of {table.display} on each of "
+                    f"{stmt.calls:,} calls: {names} on {order.column} never served a scan since the statistics "
+                    "reset (idx_scan = 0)",
+                    "make the query use the index (the other finding on this statement says why the planner "
+                    "skips it), or drop an index no query can use", scan.id if scan else None)]
+
+
+def _all_probes(run, order, table) -> list[Finding]:
+    """An IVFFlat index the plan uses with ivfflat.probes >= lists: an exact scan in disguise, which the
+    planner skips as soon as a sequential scan looks cheaper (find_vector reports it when skipped)."""
+    probes = run.context.setting_int("ivfflat_probes")
+    out = []
+    for node in run.plan.nodes():
+        index = next((i for i in table.vector_indexes if i.name == node.index and i.method == "ivfflat"), None)
+        lists = int(index.options.get("lists", 100)) if index else 0
+        if index is None or probes is None or probes < lists:
+            continue
+        out.append(Finding("warning", node_name(node),
+                           f"ivfflat.probes = {probes} searches all of the index's {lists} lists: {index.name} costs as "
+                           "much as an exact scan, and the planner skips it whenever a sequential scan looks cheaper",
+                           f"SET ivfflat.probes = {max(1, int(lists ** 0.5))} (sqrt(lists) as a start; raise it while "
+                           "recall is short), per role or database with ALTER ROLE/DATABASE ... SET", node.id))
     return out
 
 
