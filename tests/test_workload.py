@@ -276,3 +276,20 @@ def test_vector_index_never_used_and_ivfflat_probes(db):
     details = " | ".join(f["detail"] for f in audit(db).json["findings"] if f["check"] == "query_vector")
     assert "docs_cos_idx on embedding never served a scan" in details
     assert "ivfflat.probes = 10 searches all of the index's 10 lists" in details
+
+
+def test_which_existing_index_serves_a_candidate():
+    from apexdb.ops.workload.candidates import Candidate
+    from apexdb.ops.workload.proposals import serves
+
+    def cand(eq, rng=None):
+        return Candidate("public", "t", 1, 10_000, eq, rng)
+
+    assert serves(["a"], [], cand(["a"]))  # the same index
+    assert serves(["a", "b", "c"], [], cand(["a"]))  # a leading prefix
+    assert serves(["b", "a"], [], cand(["a", "b"]))  # equality columns in any order
+    assert serves(["a", "d"], [], cand(["a"], "d"))  # then the range column
+    assert serves(["a"], ["d"], cand(["a"], "d"))  # covering: the range column in INCLUDE
+    assert not serves(["b", "a"], [], cand(["a"]))  # a is not leading
+    assert not serves(["d", "a"], [], cand(["a"], "d"))  # the range column ahead of the equality one
+    assert not serves([None, "a"], [], cand(["a"]))  # an expression leads

@@ -78,7 +78,8 @@ def _table(run, scan, min_table_rows: int):
     table = run.context.table(scan)
     if table is None or table.schema in SYSTEM_SCHEMAS or table.schema.startswith("pg_temp"):
         return None
-    return table if table.estimated_rows >= min_table_rows else None
+    rows = max(table.estimated_rows, table.live_rows or 0)  # reltuples is -1 (shown 0) before any ANALYZE
+    return table if rows >= min_table_rows else None
 
 
 def _kept_share(scan, table) -> float:
