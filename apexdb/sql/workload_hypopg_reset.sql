@@ -1,2 +1,2 @@
 -- Forget every hypothetical index of this backend (HypoPG)
-SELECT {reset}()
+SELECT {hypopg_schema}.hypopg_reset()

@@ -24,12 +24,10 @@ def verify(conn, schema: str, proposals: list, replan: Callable[[Any], Any], bef
 
     ``replan(statement)`` plans a WorkloadStatement again (an ExplainRun); ``before`` holds the
     plan cost of each queryid without the index."""
-    create = (schema, "hypopg_create_index")
-    reset = (schema, "hypopg_reset")
     for proposal in proposals:
         try:
             hypo = fetch_one(conn, "workload_hypopg_create", {"definition": proposal.definition(
-                concurrently=False, named=False)}, hypopg=create)
+                concurrently=False, named=False)}, hypopg_schema=schema)
             marker = f"<{hypo['oid']}>"
             cost_before = cost_after = 0.0
             used = False
@@ -45,4 +43,4 @@ def verify(conn, schema: str, proposals: list, replan: Callable[[Any], Any], bef
         except Skip as exc:
             proposal.verified, proposal.verify_note = False, f"HypoPG: could not plan again ({exc})"
         finally:
-            fetch(conn, "workload_hypopg_reset", reset=reset)
+            fetch(conn, "workload_hypopg_reset", hypopg_schema=schema)
