@@ -293,3 +293,15 @@ def test_which_existing_index_serves_a_candidate():
     assert not serves(["b", "a"], [], cand(["a"]))  # a is not leading
     assert not serves(["d", "a"], [], cand(["a"], "d"))  # the range column ahead of the equality one
     assert not serves([None, "a"], [], cand(["a"]))  # an expression leads
+
+
+def test_join_column_of_the_big_side_is_proposed(db):
+    orders(db)
+    db.sql("CREATE TABLE customers (id int PRIMARY KEY, email text)")
+    db.sql("INSERT INTO customers SELECT g, 'c' || g || '@x' FROM generate_series(0, 2999) g")
+    db.sql("ANALYZE customers")
+    drive(db, [("SELECT o.id FROM customers c JOIN orders o ON o.customer_id = c.id WHERE c.email = %s",
+                ["c7@x"])], times=5)
+    by_table = proposals_by_table(audit(db).json)
+    assert [p["columns"] for p in by_table["public.customers"]] == [["email"]]
+    assert [p["columns"] for p in by_table["public.orders"]] == [["customer_id"]]

@@ -18,6 +18,7 @@ from apexdb.ops.explain.find_sort_limit import sorted_scans
 SEQ_SCANS = ("Seq Scan", "Parallel Seq Scan")
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
 MAX_SELECTIVITY = 0.10  # an index pays when the scan keeps at most this share of the table
+MAX_JOIN_SHARE = 0.01  # a hash join whose other side brings at most this share of the big table's rows
 
 
 @dataclass
@@ -48,6 +49,11 @@ def candidates(run, *, min_table_rows: int) -> list[Candidate]:
         sort_col, desc = item.keys[0]
         out.append(Candidate(table.schema, table.name, table.oid, table.estimated_rows, list(item.equality),
                              sort_col, {sort_col} if desc else set(), "order_by"))
+    for join in run.plan.nodes():  # a few rows hashed against a whole table: index the big side's join column
+        found = _hash_join(run, join, min_table_rows)
+        if found:
+            seen.add(found[0].id)
+            out.append(found[1])
     for scan in run.plan.nodes():
         if scan.node_type not in SEQ_SCANS or scan.id in seen:
             continue
@@ -72,6 +78,25 @@ def candidates(run, *, min_table_rows: int) -> list[Candidate]:
             out.append(Candidate(table.schema, table.name, table.oid, table.estimated_rows, equality,
                                  ranges[0] if ranges else None))
     return out
+
+
+def _hash_join(run, join, min_table_rows: int):
+    """(the big side's scan, its candidate) for a Hash Join of few rows against a whole table."""
+    if join.node_type != "Hash Join" or len(join.children) != 2 or not join.raw.get("Hash Cond"):
+        return None
+    outer, inner = join.children[0], join.children[1]
+    inner = inner.children[0] if inner.node_type == "Hash" and inner.children else inner
+    for big, small in ((outer, inner), (inner, outer)):
+        if big.node_type not in SEQ_SCANS or big.filter:
+            continue
+        table = _table(run, big, min_table_rows)
+        if table is None or small.estimated_rows > MAX_JOIN_SHARE * max(table.estimated_rows, 1):
+            continue
+        joined = analyze_condition(join.raw["Hash Cond"]).join_columns(big.alias)
+        if joined:
+            return big, Candidate(table.schema, table.name, table.oid, table.estimated_rows, joined[:1],
+                                  source="join")
+    return None
 
 
 def _table(run, scan, min_table_rows: int):
