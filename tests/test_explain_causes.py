@@ -93,3 +93,15 @@ def test_materialized_cte_scanned_per_row(db):
     finding = next(f for f in report.findings if "materialized and scanned 1,000 times" in f.message
                    or "materialized and scanned 300 times" in f.message)
     assert "NOT MATERIALIZED" in finding.fix or "equality condition" in finding.fix
+
+
+def test_index_scan_whose_filter_discards_most_rows(db):
+    db.sql("CREATE TABLE t (id int, k int, created_at timestamptz)")
+    db.sql("INSERT INTO t SELECT g, g % 10, timestamptz '2026-01-01' - g * interval '1 s' "
+           "FROM generate_series(1, 100000) g")
+    db.sql("CREATE INDEX t_k_idx ON t (k)")
+    db.sql("ANALYZE t")
+    report = run(db, "SELECT * FROM t WHERE k = 5 AND created_at < timestamptz '2026-01-01' - interval '95000 s'",
+                 {"enable_seqscan": "off", "enable_bitmapscan": "off"})
+    finding = next(f for f in report.findings if "threw away" in f.message)
+    assert finding.fix.startswith("CREATE INDEX CONCURRENTLY t_k_created_at_idx ON public.t (k, created_at)")
