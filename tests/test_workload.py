@@ -156,7 +156,7 @@ def test_filtered_vector_search_with_few_values_offers_partial_indexes(db):
     doc = audit(db).json
     filtered = next(f for f in doc["findings"] if "filtered vector search" in f["detail"])
     assert "a partial index per value" in filtered["fix"]
-    assert "USING hnsw (embedding vector_l2_ops) WHERE lang = 'fr'" in filtered["fix"]
+    assert 'USING hnsw ("embedding" vector_l2_ops) WHERE ("lang" = \'fr\');' in filtered["fix"]
 
 
 def test_pg_stat_statements_not_created_is_one_note_and_the_rest_goes_on(db):

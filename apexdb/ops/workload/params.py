@@ -86,7 +86,7 @@ def _typical(conn, relations: dict, ref: tuple[str | None, str], cache: dict, pa
 
 def table_stats(conn, schema: str | None, name: str, cache: dict) -> dict[str, dict[str, Any]]:
     from apexdb.errors import BadInput
-    from apexdb.ops.vector_catalog import resolve_table
+    from apexdb.ops.catalog import resolve_table
 
     key = (schema, name)
     if key not in cache:

@@ -12,10 +12,10 @@ IVFFlat probes) are the explain engine's (``find_vector``), run on the same plan
 """
 from __future__ import annotations
 
-from apexdb.ops.explain.conditions import analyze_condition, qualified, quote_ident
+from apexdb.ops.explain.conditions import analyze_condition
 from apexdb.ops.explain.find_vector import vector_orders
 from apexdb.ops.explain.findings import Finding, node_name
-from apexdb.ops.vector_catalog import OPERATOR_METRIC
+from apexdb.ops.catalog import OPERATOR_METRIC
 
 TYPICAL_K = 10  # the LIMIT assumed when pg_stat_statements hides it
 MAX_PARTIAL_VALUES = 10
@@ -134,10 +134,16 @@ def _fix(table, index, condition: str, column_stats) -> str:
     count = distinct if distinct > 0 else -distinct * table.estimated_rows
     if count > MAX_PARTIAL_VALUES or len(values) < count:
         return fix
-    target = qualified(table.schema, table.name)
-    vector_col = quote_ident(index.column) if index.column else f"({index.expression})"
-    stem = f"{table.name}_{index.column or 'expr'}_{column}"
-    parts = [f"CREATE INDEX CONCURRENTLY {quote_ident(f'{stem}_{i}_hnsw_idx'[:63])} "
-             f"ON {target} USING hnsw ({vector_col} {index.opclass}) WHERE {quote_ident(column)} = "
-             f"'{str(v).replace(chr(39), chr(39) * 2)}';" for i, v in enumerate(values, 1)]
+    from psycopg import sql
+
+    from apexdb.ops.catalog import create_index_sql
+
+    if index.column is None:
+        return fix  # an expression index: the partial copies are the user's to write
+    parts = []
+    for i, value in enumerate(values, 1):
+        where = sql.SQL("{} = {}").format(sql.Identifier(column), sql.Literal(str(value))).as_string(None)
+        parts.append(create_index_sql(table=(table.schema, table.name), column=index.column, method="hnsw",
+                                      opclass=index.opclass, name=f"{table.name}_{index.column}_{column}_{i}_hnsw_idx"[:63],
+                                      where=where).as_string(None) + ";")
     return (f"{fix}; or, as {column} has only {int(count)} values, a partial index per value: " + " ".join(parts))
