@@ -17,7 +17,7 @@ def test_clean_schema_gives_no_warnings(apex, db):
     doc = r.json
     assert [f for f in doc["findings"] if f["severity"] != "info"] == []
     assert doc["summary"]["warning"] == 0 and doc["summary"]["critical"] == 0
-    assert set(doc) == {"findings", "summary", "target"}
+    assert set(doc) == {"findings", "summary", "target", "queries"}
 
 
 def test_index_problems_are_found_exactly(apex, db):

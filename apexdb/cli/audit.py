@@ -7,7 +7,7 @@ import typer
 
 from apexdb.cli.common import DsnOpt, FormatOpt, Session, YesOpt
 
-KIND_HELP = "What to audit: indexes, vacuum, config, schema, activity, custom or all."
+KIND_HELP = "What to audit: indexes, vacuum, config, schema, activity, queries, custom or all."
 TargetsOpt = Annotated[Optional[List[str]], typer.Option(
     "--target", help="A named target from apexdb.toml; repeat it to audit several databases at once.",
     show_default=False)]
@@ -45,6 +45,12 @@ def audit(
         show_default=False)] = None,
     dead_ratio: Annotated[Optional[float], typer.Option(
         "--dead-ratio", help="Dead-tuple fraction reported (e.g. 0.2).", show_default=False)] = None,
+    top: Annotated[Optional[int], typer.Option(
+        "--top", help="audit queries: how many statements to take by total time (default 20).",
+        show_default=False)] = None,
+    min_calls: Annotated[Optional[int], typer.Option(
+        "--min-calls", help="audit queries: calls a statement needs to be taken by mean time (default 10).",
+        show_default=False)] = None,
     statement_timeout: Annotated[Optional[str], typer.Option(
         "--statement-timeout", help="Per-query limit (default from the config file, 60s).", show_default=False)] = None,
     lock_timeout: Annotated[Optional[str], typer.Option(
@@ -81,7 +87,8 @@ def audit(
         if apply and len(names) > 1:
             raise BadInput("--apply works on one database at a time: name one --target")
         flags = {"unused_index_min_bytes": unused_min_bytes, "stats_min_age": stats_min_age,
-                 "vector_min_rows": vector_min_rows, "dead_tuple_ratio": dead_ratio}
+                 "vector_min_rows": vector_min_rows, "dead_tuple_ratio": dead_ratio, "queries_top": top,
+                 "queries_min_calls": min_calls}
         flags.update(_pairs(threshold or []))
         thresholds = thresholds_from_config().updated({k: v for k, v in flags.items() if v is not None}, "flags")
         skipped = excluded_from_config() + check_names(tuple(exclude or ()), "--exclude")
@@ -237,6 +244,15 @@ def render_reports(out, reports, *, fix_only: bool, several: bool, fail_on: str 
         Column("detail", max_width=90 if out.rich_stdout else None)]  # piped (cron mail): whole lines
     if out.fmt == "csv":  # machines get the fix too; people get it from --fix
         columns.append(Column("fix"))
+    workload = None if several else reports[0].sections.get("queries")
+    if workload is not None:
+        from apexdb.render import Section
+        from apexdb.render.workload import proposals_section
+
+        doc["queries"] = workload
+        if out.fmt in ("table", "markdown"):
+            out.sections([proposals_section(workload), Section("findings", rows, columns, "no findings")], doc=doc)
+            return
     out.table(rows, columns, doc=doc, empty="no findings")
 
 

@@ -9,7 +9,9 @@ SELECT c.oid::bigint AS oid,
        coalesce((SELECT array_agg(DISTINCT a.attname::text)
                  FROM pg_index i
                  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-                 WHERE i.indrelid = c.oid AND i.indisvalid AND i.indkey[0] <> 0), '{}') AS indexed_leading_columns
+                 WHERE i.indrelid = c.oid AND i.indisvalid AND i.indkey[0] <> 0), '{}') AS indexed_leading_columns,
+       (SELECT jsonb_object_agg(a.attname, format_type(a.atttypid, NULL))
+        FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS column_types
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid

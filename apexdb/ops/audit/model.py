@@ -10,7 +10,7 @@ from apexdb.units import parse_duration, parse_size
 
 SEVERITIES = ("info", "warning", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
-KINDS = ("indexes", "vacuum", "config", "schema", "activity", "custom")
+KINDS = ("indexes", "vacuum", "config", "schema", "activity", "queries", "custom")
 
 # Every check by family; names are what --exclude/--only and the [audit] exclude list take.
 CHECKS: dict[str, tuple[str, ...]] = {
@@ -29,6 +29,7 @@ CHECKS: dict[str, tuple[str, ...]] = {
     "activity": ("long_transaction", "idle_in_transaction", "prepared_transaction", "replication_slot",
                  "hot_standby_feedback", "connections"),
     "custom": (),  # the config file's [checks.NAME] entries, see custom.py
+    "queries": ("query_index", "query_plan", "query_vector"),
 }
 # Checks that run only when named (--only, or [audit] include in the config file).
 OFF_BY_DEFAULT = ("missing_comment",)
@@ -73,6 +74,7 @@ class AuditReport:
     stats_reset: Any = None
     stats_age_s: float | None = None
     target: str | None = None
+    sections: dict[str, Any] = field(default_factory=dict)  # kind -> its own JSON (audit queries: proposals)
 
     def counts(self) -> dict[str, int]:
         counts = {s: 0 for s in SEVERITIES}
@@ -128,6 +130,10 @@ class Thresholds:
     slot_wal_critical_bytes: int = 10 * 1024 ** 3
     connections_warning_ratio: float = 0.8
     connections_critical_ratio: float = 0.95
+    queries_top: int = 20  # audit queries: statements by total time
+    queries_top_mean: int = 10  # then by mean time, among those called at least queries_min_calls times
+    queries_min_calls: int = 10
+    queries_min_table_rows: int = 1000  # smaller tables get no index proposal
 
     @classmethod
     def names(cls) -> list[str]:

@@ -78,6 +78,9 @@ def _ref(node) -> tuple[str | None, str] | None:
     return (names[-2] if len(names) > 1 else None, names[-1])
 
 
+column_ref = _ref  # for other engines that read parse trees (the workload's $n typing)
+
+
 def _visit(node, result: Comparisons) -> None:
     from pglast.ast import A_Expr, BoolExpr, NullTest
     from pglast.enums import A_Expr_Kind

@@ -21,6 +21,7 @@ class TableFacts:
     indexed_leading_columns: list[str]
     vector_indexes: list[Any] = field(default_factory=list)  # catalog.VectorIndex
     vector_columns: list[Any] = field(default_factory=list)  # catalog.VectorColumn
+    column_types: dict[str, str] = field(default_factory=dict)  # column -> format_type, for casts
 
     @property
     def display(self) -> str:
@@ -77,6 +78,7 @@ def gather_context(conn, plan) -> Context:
         if facts is None:
             continue
         facts["indexed_leading_columns"] = list(facts["indexed_leading_columns"] or [])
+        facts["column_types"] = dict(facts["column_types"] or {})
         table = TableFacts(**facts)
         if has_vector:
             table.vector_indexes = vector_indexes(conn, ref)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from apexdb.ops.explain.conditions import analyze_condition, index_name, qualified, quote_ident
+from apexdb.ops.explain.find_casts import hidden_casts
 from apexdb.ops.explain.find_loops import repeated_by
 from apexdb.ops.explain.findings import Finding, human_count, node_name
 
@@ -16,6 +17,8 @@ def find(run) -> list[Finding]:
             continue
         if repeated_by(node) is not None:
             continue  # a scan repeated per outer row: find_loops says more about it
+        if hidden_casts(run, node):
+            continue  # a cast hides the index: find_casts names that cause, not a missing index
         table = run.context.table(node)
         scanned, kept = _rows(node, table)
         if scanned < MIN_ROWS or kept / scanned > MAX_SELECTIVITY:

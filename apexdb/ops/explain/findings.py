@@ -29,10 +29,13 @@ def node_name(node) -> str:
 
 def collect_findings(run) -> list[Finding]:
     """Every family's findings for an :class:`~apexdb.ops.explain.runner.ExplainRun`."""
-    from apexdb.ops.explain import find_estimates, find_loops, find_scans, find_spills, find_timing, find_vector
+    from apexdb.ops.explain import (find_bitmap, find_casts, find_estimates, find_heap_fetches,
+                                    find_index_filter, find_loops, find_materialized, find_scans, find_sort_limit,
+                                    find_spills, find_timing, find_vector, find_workers)
 
     findings: list[Finding] = []
-    for family in (find_scans, find_loops, find_estimates, find_spills, find_vector, find_timing):
+    for family in (find_casts, find_scans, find_loops, find_sort_limit, find_index_filter, find_estimates, find_spills, find_bitmap,
+                   find_heap_fetches, find_materialized, find_workers, find_vector, find_timing):
         findings.extend(family.find(run))
     return sorted(findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.node_id or 0))
 

@@ -2,7 +2,14 @@
 
 Times in EXPLAIN are per loop; a node's inclusive time here is ``Actual Total Time
 x Actual Loops`` and its exclusive time is that minus its children's inclusive
-times (never below zero: parallel workers and CTEs make the sum approximate).
+times (never below zero: CTEs make the sum approximate).
+
+Parallel time is wall-clock time: below a Gather or Gather Merge every process (the
+workers and the leader) runs the node, EXPLAIN reports the average per loop and counts
+a loop per process, so ``time x loops`` would add the processes' times up as if they ran
+one after the other (shares above 100%). There the inclusive time is ``time x loops /
+processes``, the processes being the loops of the Gather's child, so the shares of a
+plan add up to its execution time.
 """
 from __future__ import annotations
 
@@ -221,10 +228,12 @@ def parse_plan(document: dict[str, Any]) -> Plan:
     return plan
 
 
-def _times(node: PlanNode) -> float:
+def _times(node: PlanNode, processes: int = 1) -> float:
     per_loop = float(node.raw.get("Actual Total Time", 0.0))
-    node.inclusive_ms = per_loop * node.loops
-    children = sum(_times(child) for child in node.children)
+    node.inclusive_ms = per_loop * node.loops / processes
+    if node.node_type in ("Gather", "Gather Merge") and node.children:
+        processes = max(node.children[0].loops, 1)  # the workers launched, and the leader when it took part
+    children = sum(_times(child, processes) for child in node.children)
     # InitPlans run once for the whole query; a Gather's time already includes its workers.
     node.exclusive_ms = max(node.inclusive_ms - children, 0.0)
     return node.inclusive_ms
