@@ -41,7 +41,7 @@ def top_statements(conn, *, top: int, top_mean: int, min_calls: int) -> tuple[li
     import psycopg
 
     from apexdb.errors import NotEnabled
-    from apexdb.ops.stats_queries import NOT_LOADED, statements_access
+    from apexdb.ops.stats.queries import NOT_LOADED, statements_access
 
     access = statements_access(conn)
     view = (access["schema"], "pg_stat_statements")
