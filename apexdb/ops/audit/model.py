@@ -20,6 +20,9 @@ CHECKS: dict[str, tuple[str, ...]] = {
     "vacuum": ("dead_tuples", "autovacuum_overdue", "xid_wraparound", "multixact_wraparound", "never_analyzed"),
     "config": ("pg_stat_statements_missing", "work_mem", "maintenance_work_mem", "shared_buffers",
                "vector_setting"),
+    # over a primary and its replicas (apexdb.ops.cluster): `audit replication|all --cluster NAME`
+    "replication": ("replica_lag", "replay_paused", "wal_receiver_not_streaming", "replication_slot",
+                    "sync_standby_absent", "standby_conflicts", "member_settings_differ"),
 }
 # Findings about the audit itself (always on): what it could not check, an unreachable target.
 META_CHECKS = ("could_not_check", "unreachable_target")
@@ -41,12 +44,15 @@ class Finding:
     size_bytes: int | None = None
     statements: tuple[str, ...] = ()  # the fix as runnable statements, one per transaction
     target: str | None = None
+    per_member: dict[str, Any] | None = None  # over a cluster: what each member saw (index scans...)
 
     def public(self, with_target: bool = False) -> dict[str, Any]:
         doc = {"check": self.check, "severity": self.severity, "object": self.object,
                "detail": self.detail, "fix": self.fix}
         if with_target:
             doc["target"] = self.target
+        if self.per_member is not None:
+            doc["per_member"] = self.per_member
         return doc
 
 
@@ -123,6 +129,13 @@ class Thresholds:
     multixact_age_critical: int = 1_500_000_000
     temp_bytes_warning: int = 1024 ** 3
     ram_bytes: int = 0  # the server's RAM; 0: read it from this machine when the server runs here
+    # replication health over a cluster (apexdb.ops.cluster.health)
+    replica_lag_bytes_warning: int = 64 * 1024 ** 2
+    replica_lag_bytes_critical: int = 1024 ** 3
+    replica_lag_time_warning: float = 60
+    replica_lag_time_critical: float = 600
+    slot_retained_bytes: int = 1024 ** 3  # an inactive slot retaining this much WAL is critical
+    standby_conflicts_min: int = 1  # queries cancelled on a replica before it is reported
 
     @classmethod
     def names(cls) -> list[str]:
@@ -144,7 +157,7 @@ class Thresholds:
 def _convert(name: str, type_: str, value: Any) -> Any:
     if "bytes" in name:
         return parse_size(value, name)
-    if name in ("stats_min_age", "vacuum_max_age"):
+    if name in ("stats_min_age", "vacuum_max_age", "replica_lag_time_warning", "replica_lag_time_critical"):
         return parse_duration(value, name)
     try:
         number = float(value)
