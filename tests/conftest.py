@@ -294,7 +294,9 @@ def wait_replayed(primary_dsn: str, replica: EmbeddedServer, deadline_s: float =
     import time
 
     with psycopg.connect(primary_dsn, autocommit=True) as conn:
-        lsn = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0]
+        # a WAL record flushed at once (the servers run synchronous_commit = off, so commits before it may
+        # still sit in WAL buffers): once the replica has replayed it, it has replayed all before it
+        lsn = conn.execute("SELECT pg_logical_emit_message(false, 'apexdb-test-sync', '', true)::text").fetchone()[0]
     end = time.monotonic() + deadline_s
     with psycopg.connect(replica.dsn("postgres"), autocommit=True) as conn:
         while True:
