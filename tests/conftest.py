@@ -256,53 +256,18 @@ pidfile = {workdir}/pgbouncer.pid
 
 
 # -- a streaming replica of the session server (for the cluster tests) ---------------------------------
-REPLICA_SETTINGS = {**TEST_SETTINGS, "hot_standby": "on"}
-
-
-def start_replica(primary: EmbeddedServer, home: Path, name: str) -> EmbeddedServer:
-    """A hot standby of ``primary`` in ``home``: ``pg_basebackup -R -X stream``, its own socket dir.
-
-    Its ``cluster_name`` is ``name``, so the primary's pg_stat_replication shows it under that name.
-    """
-    with psycopg.connect(primary.dsn("postgres"), autocommit=True) as conn:
-        rules = conn.execute("SELECT count(*) FROM pg_hba_file_rules WHERE 'replication' = ANY (database)").fetchone()
-    if not rules[0]:
-        pytest.fail(f"{primary.data_dir}/pg_hba.conf has no replication entry (apexdb.db.embedded.PG_HBA has one)")
-    replica = EmbeddedServer(home, extra_settings={**REPLICA_SETTINGS, "cluster_name": f"'{name}'"})
-    replica._check_home()
-    if replica.run_as_root:
-        replica._grant_traverse(replica.home)
-    replica._own(replica.home, 0o700)
-    replica._own(replica.log_file.parent, 0o700)
-    replica._pg("pg_basebackup", "-D", str(replica.data_dir), "-R", "-c", "fast", "-X", "stream",
-                "-d", f"host={primary.socket_dir} port={primary.port} user=postgres application_name={name}",
-                timeout=300)
-    replica.ensure_running()
-    return replica
-
-
 @pytest.fixture(scope="session")
 def pg_replica(pg_server, tmp_path_factory) -> EmbeddedServer:
     """A streaming replica (hot standby) of the session's PostgreSQL 18 server, stopped at session end."""
-    replica = start_replica(pg_server, tmp_path_factory.mktemp("apexdb-replica"), "r1")
+    from apexdb.db.embedded_replica import start_replica
+
+    replica = start_replica(pg_server, tmp_path_factory.mktemp("apexdb-replica"), "r1", TEST_SETTINGS)
     yield replica
     _stop(replica)
 
 
-def wait_replayed(primary_dsn: str, replica: EmbeddedServer, deadline_s: float = 120) -> None:
-    """Wait until ``replica`` has replayed everything the primary has written so far (a sync point)."""
-    import time
+def wait_replayed(primary_dsn: str, replica: EmbeddedServer) -> None:
+    """Wait until ``replica`` has replayed all the primary wrote so far (a sync point, not a timing assertion)."""
+    from apexdb.db.embedded_replica import wait_replayed as wait
 
-    with psycopg.connect(primary_dsn, autocommit=True) as conn:
-        # a WAL record flushed at once (the servers run synchronous_commit = off, so commits before it may
-        # still sit in WAL buffers): once the replica has replayed it, it has replayed all before it
-        lsn = conn.execute("SELECT pg_logical_emit_message(false, 'apexdb-test-sync', '', true)::text").fetchone()[0]
-    end = time.monotonic() + deadline_s
-    with psycopg.connect(replica.dsn("postgres"), autocommit=True) as conn:
-        while True:
-            done = conn.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [lsn]).fetchone()[0]
-            if done:
-                return
-            if time.monotonic() > end:
-                pytest.fail(f"the replica did not replay up to {lsn} in {deadline_s:.0f} s")
-            time.sleep(0.05)
+    wait(primary_dsn, replica)

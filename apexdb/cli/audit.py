@@ -106,10 +106,9 @@ def audit(
         several = len(names) > 1 or all_targets or bool(cluster)
         render_reports(s.out, reports, fix_only=fix and format == "table", several=several, fail_on=fail_on,
                        extra={"cluster": members.as_json()} if cluster else None)
-        if apply and members is not None:
-            reports, names = _primary_only(s, members, reports)
         if apply:
-            _apply(s, reports[0], names[0] if names else None, yes, lock_timeout)
+            todo, where = _primary_only(s, members, reports) if members is not None else (reports, names)
+            _apply(s, todo[0], where[0] if where else None, yes, lock_timeout)
         reached = [f for r in reports for f in r.findings
                    if SEVERITIES.index(f.severity) >= SEVERITIES.index(fail_on)]
         if reached:
