@@ -11,6 +11,7 @@ import time
 import psycopg
 import pytest
 
+from conftest import run_cli
 from test_audit import run
 from test_cluster import by_check, cluster  # noqa: F401 (the fixture)
 from apexdb.ops.cluster.health import parse_sync_names
@@ -70,6 +71,12 @@ def test_paused_replay_with_writes_going_on(cluster):
             assert lag["per_member"]["from_primary"]["replay_behind_bytes"] > 0
             assert "seen from p:" in lag["detail"] and "seen from r1:" in lag["detail"]
             assert r.exit_code == 1, r
+
+            # one server alone (no --cluster): the primary's view of its standbys, named by application_name
+            alone = run_cli(["audit", "replication", "--threshold", "replica_lag_bytes_warning=1", "--format", "json"],
+                            env={"APEXDB_DSN": cluster.db.dsn})
+            seen = by_check(alone.json, "replica_lag")["r1"]
+            assert "not a member of the cluster" in seen["detail"] and "not replayed" in seen["detail"]
 
             info = cluster("info", "--cluster", "main", "--format", "json").json
             assert {m["member"]: m["replay_paused"] for m in info["members"]}["r1"] is True

@@ -115,6 +115,16 @@ def _lag(cluster: Cluster, seen: dict[str, Any], t: Thresholds) -> list[Finding]
                        f"replayed commit {human_seconds(m.facts.get('replay_lag_s') or 0)} old")
         out.append(Finding("replica_lag", level, m.name, "; ".join(parts) + ": queries on this replica see old "
                            "data", "", target=m.name, per_member=views))
+    rows = seen.get(primary.name, {}).get("replication", []) if primary else []
+    for row in [r for r in rows if r not in matched.values()]:  # standbys and subscribers that are not members
+        level = _level(row["replay_behind_bytes"], row["replay_lag_s"], t)
+        if level:
+            out.append(Finding(
+                "replica_lag", level, row["application_name"] or row["client"],
+                f"seen from {primary.name} (not a member of the cluster; client {row['client']}): "
+                f"{human_bytes(row['replay_behind_bytes'] or 0)} not replayed, replay_lag "
+                f"{human_seconds(row['replay_lag_s'] or 0)} ({row['state']}, {row['sync_state']})", "",
+                target=primary.name))
     return out
 
 
