@@ -103,7 +103,7 @@ def test_index_problems_are_found_exactly(apex, db):
     assert "no build is running now" in by_check["invalid_index"]["detail"]
     assert "DROP INDEX CONCURRENTLY public.codes_code_key;" in by_check["invalid_index"]["fix"]
     assert by_check["fk_without_index"]["fix"] == "CREATE INDEX CONCURRENTLY ON public.orders (parent_id);"
-    assert "USING hnsw (embedding vector_cosine_ops)" in by_check["vector_column_without_index"]["fix"]
+    assert 'USING hnsw ("embedding" vector_cosine_ops)' in by_check["vector_column_without_index"]["fix"]
     lists = by_check["ivfflat_lists"]
     assert "lists = 100" in lists["detail"] and "gives 2" in lists["detail"]
     assert "WITH (lists = 2)" in lists["fix"] and "DROP INDEX CONCURRENTLY public.clusters_ivf;" in lists["fix"]

@@ -113,7 +113,7 @@ def test_opclass_that_the_workload_does_not_use(apex, db):
     assert findings(r) == {("vector_opclass_mismatch", "public.items_embedding_idx")}, r
     f = r.json["findings"][0]
     assert "<-> (l2)" in f["detail"] and "3 calls" in f["detail"]
-    assert "USING hnsw (embedding vector_l2_ops)" in f["fix"]
+    assert 'CREATE INDEX CONCURRENTLY "items_embedding_hnsw_l2_idx" ON "public"."items" USING hnsw ("embedding" vector_l2_ops);' in f["fix"]
 
 
 def test_mostly_null_and_bloated_btree_indexes(apex, db):

@@ -134,6 +134,17 @@ def test_one_target_from_the_config_file(db, tmp_path, monkeypatch):
     assert r.json["target"] == "only" and findings(r) == {("duplicate_index", "public.t_a2")}
 
 
+def test_apply_on_a_named_target_runs_there_through_the_session(db, tmp_path, monkeypatch):
+    run(db, "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a); CREATE INDEX t_a2 ON t (a)")
+    (tmp_path / "apexdb.toml").write_text(f'[targets.only]\ndsn = "{db.dsn}"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("APEXDB_DSN", "postgresql://nobody@/elsewhere?host=/nonexistent-apexdb")  # not used
+    r = run_cli(["audit", "indexes", "--target", "only", "--apply", "--yes"])
+    assert r.exit_code == 0, r
+    assert "applied: DROP INDEX CONCURRENTLY public.t_a2;" in r.stderr
+    assert db.scalar("SELECT count(*) FROM pg_indexes WHERE indexname IN ('t_a', 't_a2')") == 1
+
+
 def test_cron_style_subprocess_keeps_stdout_to_one_document(db):
     run(db, "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a); CREATE INDEX t_a2 ON t (a)")
     proc = subprocess.run([*apexdb_executable(), "audit", "all", "--format", "json", "--fail-on", "warning"],

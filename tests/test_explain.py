@@ -131,7 +131,7 @@ def test_fail_on(apex, items):
 def test_tree_on_a_terminal_is_drawn_by_rich(items, monkeypatch):
     import io
 
-    from apexdb.cli.explain import _render
+    from apexdb.render.explain import show_explain
     from apexdb.db.connection import Target, connect
     from apexdb.ops.explain import ExplainOptions, explain
     from apexdb.render import Renderer
@@ -146,13 +146,13 @@ def test_tree_on_a_terminal_is_drawn_by_rich(items, monkeypatch):
     try:
         report = explain(conn, "SELECT * FROM items WHERE category = 'c7'", ExplainOptions(analyze=True))
         out = Renderer("table", stdout=Terminal(), stderr=io.StringIO())
-        _render(out, report)
+        show_explain(out, report)
         text = out.stdout.getvalue()
         assert "\x1b[" in text and "\x1b[1;31mSeq Scan" in text  # the slowest node in bold red
         assert "└── " in text and "◀ slowest" in text
         monkeypatch.setenv("NO_COLOR", "1")
         out = Renderer("table", stdout=Terminal(), stderr=io.StringIO())
-        _render(out, report)
+        show_explain(out, report)
         assert "\x1b[31m" not in out.stdout.getvalue() and "\x1b[1;31m" not in out.stdout.getvalue()
     finally:
         conn.close()

@@ -31,8 +31,9 @@ def test_vector_operator_does_not_match_the_opclass(apex, vec):
     [f] = [f for f in found if "did not use a vector index" in f["message"]]
     assert "orders by <-> (l2) but the index serves another operator: vec_embedding_cos (vector_cosine_ops" \
         in f["message"]
-    assert f["fix"].startswith("ORDER BY embedding <=> ... to use vec_embedding_cos, or CREATE INDEX CONCURRENTLY")
-    assert "USING hnsw (embedding vector_l2_ops);" in f["fix"]
+    assert f["fix"].startswith("ORDER BY embedding <=> ... to use vec_embedding_cos (apexdb search --metric cosine), "
+                               "or CREATE INDEX CONCURRENTLY")
+    assert 'USING hnsw ("embedding" vector_l2_ops);' in f["fix"]
 
 
 def test_vector_order_by_expression_and_no_limit(apex, vec):
@@ -49,8 +50,8 @@ def test_vector_column_without_index(apex, vec):
                               f"ORDER BY v.embedding <=> {QUERY_VECTOR} LIMIT 5")
     [f] = [f for f in found if "did not use a vector index" in f["message"]]
     assert "there is no HNSW or IVFFlat index on embedding" in f["message"]
-    assert f["fix"] == ("CREATE INDEX CONCURRENTLY vec_embedding_cosine_hnsw_idx ON public.vec "
-                        "USING hnsw (embedding vector_cosine_ops);")
+    assert f["fix"] == ('CREATE INDEX CONCURRENTLY "vec_embedding_hnsw_cosine_idx" ON "public"."vec" '
+                        'USING hnsw ("embedding" vector_cosine_ops);')
 
 
 def test_vector_index_on_an_expression_but_order_by_the_column(apex, vec):

@@ -101,8 +101,18 @@ def test_compare_reports_recall_and_marks_rows(apex, items):
     assert doc["compare"]["recall"] == 1.0 and doc["compare"]["missed"] == []
     assert [row["id"] for row in doc["compare"]["exact"]] == true_neighbours(items, items[41], 10, exclude=42)
     assert all(row["in_exact"] for row in doc["results"])
+    assert doc["compare"]["optimistic"] is True and "row of the index" in doc["compare"]["query"]
     r = apex("search", "items", "--like", "42", "--compare")
     assert r.exit_code == 0 and "recall@10" in r.stdout and "1.000" in r.stdout
+    assert "optimistic: the query is a row of the index" in r.stdout
+
+
+def test_compare_of_an_outside_vector_is_not_labelled_optimistic(apex, items):
+    vector = "[" + ",".join(str(float(x) + 0.01) for x in items[41]) + "]"
+    r = apex("search", "items", "--vector", vector, "--compare", "--format", "json")
+    assert r.exit_code == 0, r
+    assert r.json["compare"]["optimistic"] is False
+    assert r.json["compare"]["query"] == "the query is not a row of the table"
 
 
 def test_explain_says_the_index_is_used_and_why_not_on_a_metric_mismatch(apex, items):

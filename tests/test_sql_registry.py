@@ -19,7 +19,7 @@ import pytest
 
 from apexdb import sql as registry
 from apexdb.db.connection import server_versions
-from apexdb.ops.vector_catalog import OPERATOR_METRIC
+from apexdb.ops.catalog import OPERATOR_METRIC
 
 VECTOR_TYPES = {"vector", "halfvec", "sparsevec"}
 VECTOR_FUNCTIONS = {"vector_norm", "l2_norm", "l2_distance", "cosine_distance", "inner_product", "l1_distance",

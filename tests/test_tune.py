@@ -103,7 +103,7 @@ def test_table_output_has_sweep_chart_and_marks(apex, weak):
 
 def test_sampled_queries_leave_their_own_row_out(db, weak):
     from apexdb.db.connection import Target, connect
-    from apexdb.ops.search_target import resolve_search_target
+    from apexdb.ops.search.target import resolve_search_target
     from apexdb.ops.tune.measure import Workload, exact_answers, measure
     from apexdb.ops.tune.sources import sampled_rows
 
@@ -225,7 +225,7 @@ def test_tune_without_an_index_explains_how_to_create_one(apex, db):
     r = apex("tune", "items", "embedding")
     assert r.exit_code == 2, r
     assert "no HNSW or IVFFlat index" in r.stderr and "apexdb index create" in r.stderr
-    assert "CREATE INDEX ON public.items USING hnsw" in r.stderr
+    assert 'CREATE INDEX CONCURRENTLY "items_embedding_hnsw_l2_idx" ON "public"."items" USING hnsw' in r.stderr
 
 
 def test_ivfflat_with_a_filter_tries_its_iterative_scan(apex, db):

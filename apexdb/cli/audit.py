@@ -136,10 +136,8 @@ def _target_names(targets: list[str] | None, all_targets: bool) -> list[str]:
 
 
 def _apply(s: Session, report, target_name: str | None, yes: bool, lock_timeout: str | None) -> None:
-    from contextlib import closing
-
     from apexdb.config import load_config
-    from apexdb.db.connection import Target, connect
+    from apexdb.db.connection import resolve_target
     from apexdb.errors import BadInput
     from apexdb.ops.audit.fixes import apply_fixes, statements_of
 
@@ -150,12 +148,12 @@ def _apply(s: Session, report, target_name: str | None, yes: bool, lock_timeout:
         s.out.note("--apply: no finding has a fix to run")
         return
     cfg = load_config()
-    target = Target(cfg.target(target_name)["dsn"], f"target {target_name}", target_name) if target_name else s.target
+    target = resolve_target(None, target_name) if target_name else s.target
     s.confirm(f"Run {len(todo)} fix statement(s) on {target.display}?", yes, what="audit --apply")
     timeout = lock_timeout or cfg.section("audit").get("lock_timeout") or cfg.setting("lock_timeout")
-    with closing(connect(target, application_name="apexdb audit --apply")) as conn:
-        done = apply_fixes(conn, report.findings, lock_timeout=timeout, retries=int(cfg.setting("ddl_retries")),
-                           on_done=lambda a: s.out.note(f"applied: {a.statement.splitlines()[0]}"))
+    conn = s.connect(target=target, application_name="apexdb audit --apply")
+    done = apply_fixes(conn, report.findings, lock_timeout=timeout, retries=int(cfg.setting("ddl_retries")),
+                       on_done=lambda a: s.out.note(f"applied: {a.statement.splitlines()[0]}"))
     s.out.note(f"--apply: {len(done)} statement(s) applied; rerun the audit to see what remains")
 
 

@@ -46,10 +46,12 @@ class Session:
             self._target = resolve_target(self._dsn, self._target_name)
         return self._target
 
-    def connect(self, **kwargs):
+    def connect(self, *, target=None, **kwargs):
+        """A connection to the session's database, or to ``target`` (a :class:`~apexdb.db.connection.Target`,
+        e.g. the one named by ``audit --target NAME --apply``); closed when the command ends."""
         from apexdb.db.connection import connect
 
-        conn = connect(self.target, **kwargs)
+        conn = connect(self.target if target is None else target, **kwargs)
         self._stack.callback(_close_quietly, conn)
         return conn
 

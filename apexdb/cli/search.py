@@ -7,8 +7,6 @@ import typer
 
 from apexdb.cli.common import DsnOpt, FormatOpt, Session, TargetOpt
 
-SHOWN_WIDTH = 60
-
 
 def register(app: typer.Typer) -> None:
     app.command("search", rich_help_panel="Vectors")(search)
@@ -38,45 +36,11 @@ def search(
 ) -> None:
     """Nearest neighbours of a row, a vector or a text, using the column's ANN index."""
     from apexdb.ops.search import SearchRequest, run_search
+    from apexdb.render.search import show_search
 
     with Session(format, dsn, target) as s:
-        req = SearchRequest(table, column, like, vector, text, embedder, k, metric, list(filter or []), where,
-                            ef_search, probes, iterative_scan, exact, compare, show, explain)
-        result = run_search(s.connect(), req)
-        _render(s, result)
-
-
-def _render(s: Session, result) -> None:
-    from apexdb.render import Column, Section, cols
-
-    how = "exact scan" if result.exact else (f"index {result.index}" if result.index else "no usable index")
-    settings = ", ".join(f"{k} = {v}" for k, v in result.settings.items())
-    s.out.info(f"{len(result.rows)} nearest rows of {result.table}.{result.column} to {result.query} by "
-               f"{result.metric} distance ({how}{'; ' + settings if settings else ''}) in {result.elapsed_ms:.1f} ms")
-    for note in result.notes:
-        s.out.warn(note)
-    columns = cols("rank:int", "id", Column("distance", kind="float"))
-    if result.has_similarity:
-        columns.append(Column("similarity", kind="float"))
-    if result.recall is not None:
-        columns.append(Column("in_exact", "in exact", kind="bool"))
-    columns += [Column(name, max_width=SHOWN_WIDTH) for name in result.shown]
-    sections = [Section(None, result.rows, columns, empty="(no rows)")]
-    doc: dict = {"results": result.rows}
-    if result.recall is not None or result.exact_rows is not None:
-        compare = {"recall": result.recall, "k": result.k, "missed": result.missed,
-                   "exact": result.exact_rows, "elapsed_ms": result.elapsed_ms}
-        doc["compare"] = compare
-        recall = "n/a (no rows)" if result.recall is None else f"{result.recall:.3f}"
-        missed = ", ".join(map(str, result.missed)) or "none"
-        sections.append(Section("Indexed vs exact", [
-            {"item": f"recall@{result.k}", "value": recall},
-            {"item": "exact neighbours the index missed", "value": missed}], cols("item", "value")))
-    if result.verdict is not None:
-        v = result.verdict
-        doc["explain"] = {"index_used": v.index_used, "index": v.index, "reason": v.reason, "plan": v.plan,
-                          "nodes": v.nodes}
-        verdict = f"yes: {v.index}" if v.index_used else f"no: {v.reason}"
-        sections.append(Section("Plan", [{"item": "vector index used", "value": verdict},
-                                         {"item": "plan", "value": v.plan}], cols("item", "value")))
-    s.out.sections(sections, doc=doc if len(doc) > 1 else result.rows)
+        req = SearchRequest(table=table, column=column, like=like, vector=vector, text=text, embedder=embedder,
+                            k=k, metric=metric, filters=list(filter or []), where=where, ef_search=ef_search,
+                            probes=probes, iterative_scan=iterative_scan, exact=exact, compare=compare, show=show,
+                            explain=explain)
+        show_search(s.out, run_search(s.connect(), req))

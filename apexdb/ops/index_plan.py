@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from apexdb.db.connection import read_only
 from apexdb.db.queries import fetch_one
 from apexdb.errors import BadInput
-from apexdb.ops import vector_catalog as vc
+from apexdb.ops import catalog as vc
 
 METHODS = ("hnsw", "ivfflat")
-MAX_IDENTIFIER = 63
+MAX_IDENTIFIER = vc.MAX_IDENTIFIER
 # A plain (blocking) build on a table at least this big needs confirmation.
 BLOCKING_BUILD_CONFIRM_ROWS = 10_000
 HEALTH_SCAN_TIMEOUT = "30s"
@@ -65,23 +65,11 @@ class IndexPlan:
         return not self.concurrently and self.rows >= BLOCKING_BUILD_CONFIRM_ROWS
 
     def ddl(self):
-        """The CREATE INDEX statement, identifiers quoted and keywords from allow-lists."""
-        from psycopg import sql
-
-        if self.halfvec:
-            key = sql.SQL("({}::halfvec({}))").format(sql.Identifier(self.column.column), sql.SQL(str(int(self.dims))))
-        else:
-            key = sql.Identifier(self.column.column)
-        parts = [sql.SQL("CREATE INDEX"), sql.SQL("CONCURRENTLY") if self.concurrently else None,
-                 sql.Identifier(self.name), sql.SQL("ON"), sql.Identifier(*self.table.ident),
-                 sql.SQL("USING"), sql.SQL(self.method),
-                 sql.SQL("({} {})").format(key, sql.Identifier(self.opclass))]
-        if self.options:
-            parts.append(sql.SQL("WITH ({})").format(sql.SQL(", ").join(
-                sql.SQL("{} = {}").format(sql.SQL(k), sql.Literal(int(v))) for k, v in self.options.items())))
-        if self.where:
-            parts.append(sql.SQL("WHERE ({})").format(sql.SQL(self.where)))
-        return sql.SQL(" ").join(p for p in parts if p is not None)
+        """The CREATE INDEX statement, from the one builder (identifiers quoted, keywords allow-listed)."""
+        return vc.create_index_sql(table=self.table.ident, column=self.column.column, method=self.method,
+                                   opclass=self.opclass, name=self.name,
+                                   halfvec_dims=int(self.dims) if self.halfvec else None,
+                                   concurrently=self.concurrently, options=self.options, where=self.where)
 
 
 def check_options(req: IndexRequest) -> None:
@@ -125,11 +113,6 @@ def auto_lists(rows: int) -> int:
     return min(vc.IVFFLAT_LISTS_RANGE[1], int(math.sqrt(rows)))
 
 
-def default_name(table: str, column: str, method: str, metric: str, halfvec: bool) -> str:
-    name = f"{table}_{column}_{method}_{metric}{'_half' if halfvec else ''}_idx"
-    return name.encode()[:MAX_IDENTIFIER].decode(errors="ignore")
-
-
 def plan_index(conn, req: IndexRequest) -> IndexPlan:
     """Validate ``req`` against the database; the plan to build, or BadInput saying why not."""
     check_options(req)
@@ -139,10 +122,10 @@ def plan_index(conn, req: IndexRequest) -> IndexPlan:
             raise BadInput(f"{table.display} is a {_KIND.get(table.kind, 'relation')}; only tables and "
                            f"materialized views can be indexed")
         column = vc.vector_column(conn, table, req.column)
-    metric = req.metric or ("hamming" if column.type == "bit" else "cosine")
+    metric = req.metric or vc.default_metric(column.type)
     key_type, dims = _key_type(column, req.halfvec)
     opclass = vc.opclass_for(key_type, req.method, metric)
-    name = req.name or default_name(table.name, column.column, req.method, metric, req.halfvec)
+    name = req.name or vc.index_name(table.name, column.column, req.method, metric, req.halfvec)
     plan = IndexPlan(table, column, req.method, metric, opclass, key_type, dims, name, {}, None, req.halfvec,
                      True, "", column.estimated_rows, False, replace=req.replace)
     _check_name(conn, plan)

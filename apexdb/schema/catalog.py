@@ -18,7 +18,7 @@ def list_tables(conn) -> list[dict[str, Any]]:
 
 def describe_table(conn, name: str) -> dict[str, Any]:
     """One table's columns, constraints and indexes (``name`` as the user gave it)."""
-    from apexdb.ops.vector_catalog import resolve_table
+    from apexdb.ops.catalog import resolve_table
 
     with read_only(conn):
         ref = resolve_table(conn, name)

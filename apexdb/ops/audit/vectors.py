@@ -1,9 +1,11 @@
 """The pgvector checks: vector columns without an ANN index, IVFFlat lists against the row
 count, HNSW indexes too big for maintenance_work_mem, and opclasses the workload does not use.
 
-Vector facts (columns, metrics, opclasses, dimension limits) come from
-``apexdb.ops.vector_catalog``; the indexes come from the audit's own catalog read,
-which never waits on a locked relation.
+Vector facts (columns, metrics, opclasses, dimension limits) and the CREATE INDEX fix
+(:func:`apexdb.ops.catalog.suggest_index`) come from ``apexdb.ops.catalog``; whether a
+workload's operator has an index comes from the one vector diagnosis
+(:func:`apexdb.ops.explain.vector_diagnosis.catalog_verdict`). The indexes come from the
+audit's own catalog read, which never waits on a locked relation.
 """
 from __future__ import annotations
 
@@ -11,13 +13,12 @@ import math
 from typing import Any
 
 from apexdb.db.queries import fetch, fetch_one
-from apexdb.errors import BadInput
 from apexdb.ops.audit.context import AuditContext
 from apexdb.ops.audit.indexes import _finding, index_catalog, load_definitions
 from apexdb.ops.audit.rebuild import quote_ident, rebuild_statements
 from apexdb.ops.audit.settings import row_count, setting_bytes, table_stats
-from apexdb.ops.vector_catalog import (INDEX_DIM_LIMIT, METRICS, OPCLASS_METRICS, OPERATOR_METRIC, VectorColumn,
-                                       metric_of_opclass, opclass_for, vector_columns)
+from apexdb.ops.catalog import (METRICS, OPERATOR_METRIC, VectorColumn, VectorIndex, metric_of_opclass, suggest_index,
+                                vector_columns)
 from apexdb.render.format import human_bytes
 
 IVFFLAT_DEFAULT_LISTS = 100
@@ -44,20 +45,23 @@ def _options(ix: dict[str, Any]) -> dict[str, str]:
     return dict(opt.split("=", 1) for opt in ix["reloptions"] or [])
 
 
-def _index_sql(col: VectorColumn, metric: str) -> tuple[str | None, str]:
-    """CREATE INDEX for ``col`` with ``metric``; a halfvec expression when the column is too wide."""
-    table = f"{quote_ident(col.schema)}.{quote_ident(col.table)}"
-    limit = INDEX_DIM_LIMIT.get(col.type)
-    key, type_ = quote_ident(col.column), col.type
-    if limit and col.dims and col.dims > limit:
-        if col.type == "vector" and col.dims <= INDEX_DIM_LIMIT["halfvec"]:
-            key, type_ = f"({quote_ident(col.column)}::halfvec({col.dims}))", "halfvec"
-        else:
-            return None, f"{col.type}({col.dims}) is wider than any ANN index accepts; reduce dimensions first"
-    if metric not in OPCLASS_METRICS.get((type_, "hnsw"), ()):
-        metric = OPCLASS_METRICS[(type_, "hnsw")][0]
-    return (f"CREATE INDEX CONCURRENTLY ON {table} USING hnsw ({key} {opclass_for(type_, 'hnsw', metric)});",
-            f"metric {metric}: match it to the operator your queries ORDER BY")
+def _index_sql(col: VectorColumn, metric: str | None, method: str = "hnsw",
+               halfvec: bool | None = None) -> tuple[str | None, str]:
+    """The one create-index suggestion for ``col`` and ``metric``, and a comment for the fix script."""
+    suggestion = suggest_index(col, metric, method=method, halfvec=halfvec)
+    if suggestion.statement is None:
+        return None, suggestion.note
+    comment = f"metric {suggestion.metric}: match it to the operator your queries ORDER BY"
+    return suggestion.statement, comment + (f"; {suggestion.note}" if suggestion.note else "")
+
+
+def _vector_index(ix: dict[str, Any], col: VectorColumn) -> VectorIndex:
+    """An index row of the audit's catalog read as the catalog's VectorIndex (for the diagnosis)."""
+    on_column = ix["attnums"][0] == col.attnum
+    return VectorIndex(ix["schema"], ix["index"], ix["table"], ix["table_oid"], ix["index_oid"], ix["method"],
+                       ix["opclasses"][0], col.column if on_column else None,
+                       None if on_column else ix["column_defs"][0], _options(ix), ix["predicate"],
+                       ix["is_valid"], ix["is_ready"])
 
 
 def check_without_index(ctx: AuditContext) -> None:
@@ -67,7 +71,7 @@ def check_without_index(ctx: AuditContext) -> None:
         if rows < ctx.thresholds.vector_min_rows or _on_column(ctx, col):
             continue
         used = sorted({OPERATOR_METRIC[u.operator] for u in uses if u.table == col.table and u.column == col.column})
-        statement, comment = _index_sql(col, used[0] if len(used) == 1 else "cosine")
+        statement, comment = _index_sql(col, used[0] if len(used) == 1 else None)
         qname = f"{quote_ident(col.schema)}.{quote_ident(col.table)}"
         dims = f"({col.dims})" if col.dims else ""
         ctx.add(_finding_for_column(
@@ -160,35 +164,33 @@ def _workload(ctx: AuditContext) -> list:
 
 
 def check_opclass_mismatch(ctx: AuditContext) -> None:
+    from apexdb.ops.explain.vector_diagnosis import VectorOrder, catalog_verdict
+
     uses = _workload(ctx)
     for col in _columns(ctx):
         indexes = [ix for ix in _on_column(ctx, col) if ix["is_valid"]]
         if not indexes:
             continue
+        as_catalog = [_vector_index(ix, col) for ix in indexes]
         for use in uses:
             if use.table != col.table or use.column != col.column or use.schema not in (None, col.schema):
                 continue
-            metric = OPERATOR_METRIC[use.operator]
-            have = {metric_of_opclass(ix["opclasses"][0]) for ix in indexes}
-            if metric in have:
+            order = VectorOrder(f"{col.schema}.{col.table}", col, col.column, use.operator)
+            verdict = catalog_verdict(order, as_catalog)
+            if verdict is None or verdict.cause != "operator_mismatch":
                 continue
-            method = indexes[0]["method"]
+            metric = order.metric
             names = ", ".join(f"{ix['index_qname']} ({metric_of_opclass(ix['opclasses'][0])})" for ix in indexes)
-            statements, comments = [], []
-            try:
-                # The same key as the existing index (a column, or an expression such as a halfvec cast)
-                # with the opclass of the metric the queries use.
-                first = indexes[0]
-                have_metric = metric_of_opclass(first["opclasses"][0])
-                key_type = first["opclasses"][0][: -len("_" + METRICS[have_metric][1])] if have_metric else col.type
-                opclass = opclass_for(key_type, method, metric)
-                statements = [f"CREATE INDEX CONCURRENTLY ON {first['table_qname']} USING {method} "
-                              f"({first['column_defs'][0]} {opclass});"]
-                comments = [f"then drop {indexes[0]['index_qname']} if nothing orders by "
-                            f"{METRICS[metric_of_opclass(indexes[0]['opclasses'][0]) or metric][0]}"]
-            except BadInput as exc:  # no opclass for this metric and method: say so instead
-                comments = [str(exc)]
-            ctx.add(_finding("vector_opclass_mismatch", "warning", indexes[0],
+            # The same method and key type as the existing index (the column, or its halfvec cast)
+            # with the opclass of the metric the queries use.
+            first = indexes[0]
+            halfvec = first["opclasses"][0].startswith("halfvec_") and col.type == "vector"
+            statement, comment = _index_sql(col, metric, first["method"], halfvec)
+            statements = [statement] if statement else []
+            comments = [comment] if statement is None else [
+                f"then drop {first['index_qname']} if nothing orders by "
+                f"{METRICS[metric_of_opclass(first['opclasses'][0]) or metric][0]}"]
+            ctx.add(_finding("vector_opclass_mismatch", "warning", first,
                              f"{use.calls:,} calls order {col.table}.{col.column} by {use.operator} ({metric}) but "
                              f"its index(es) {names} serve another metric: those queries scan the whole table",
                              statements, comments))

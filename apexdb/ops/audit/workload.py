@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from apexdb.ops.vector_catalog import OPERATOR_METRIC
+from apexdb.ops.catalog import OPERATOR_METRIC
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
 """``apexdb explain``: run EXPLAIN on one statement (always rolled back) and say what to fix.
 
 statement.py parses and checks the SQL, runner.py runs EXPLAIN, plan.py walks the JSON
-plan, context.py gathers settings and table facts, find_*.py produce the findings,
-tree.py builds the rich tree. :func:`explain` is the whole thing, usable from Python.
+plan (the one plan walker), context.py gathers settings and table facts, find_*.py produce
+the findings. vector_diagnosis.py is the one "why was the vector index not used?"
+diagnosis, shared with ``apexdb search --explain`` and ``apexdb audit``. :func:`explain` is
+the whole thing, usable from Python; the view (tree, findings table) is
+:mod:`apexdb.render.explain`.
 """
 from __future__ import annotations
 

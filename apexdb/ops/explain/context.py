@@ -19,8 +19,8 @@ class TableFacts:
     modified_since_analyze: int | None
     last_analyzed: dt.datetime | None
     indexed_leading_columns: list[str]
-    vector_indexes: list[Any] = field(default_factory=list)  # vector_catalog.VectorIndex
-    vector_columns: list[Any] = field(default_factory=list)  # vector_catalog.VectorColumn
+    vector_indexes: list[Any] = field(default_factory=list)  # catalog.VectorIndex
+    vector_columns: list[Any] = field(default_factory=list)  # catalog.VectorColumn
 
     @property
     def display(self) -> str:
@@ -55,7 +55,7 @@ class Context:
 
 def gather_context(conn, plan) -> Context:
     """Settings and per-table facts; runs in the caller's (rolled-back) transaction."""
-    from apexdb.ops.vector_catalog import resolve_table, vector_columns, vector_indexes
+    from apexdb.ops.catalog import resolve_table, vector_columns, vector_indexes
     from apexdb.errors import BadInput
 
     has_vector = server_versions(conn).get("vector") is not None

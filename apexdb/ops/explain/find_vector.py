@@ -1,22 +1,21 @@
 """A vector ``ORDER BY`` that did not use the vector index, and why; or used it with too small a search.
 
-pgvector serves only ``ORDER BY column <op> value LIMIT k`` with ``<op>`` matching the
-index's opclass. The statement (parsed with pglast) says what was asked; the plan says
-whether an index scan on an HNSW/IVFFlat index happened; vector_catalog says what exists.
+The statement (parsed with pglast) says what was asked; the verdict comes from the one
+diagnosis, :mod:`apexdb.ops.explain.vector_diagnosis`, which search and audit use too.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from apexdb.ops.explain.conditions import expression_columns, qualified, quote_ident
+from apexdb.ops.catalog import OPERATOR_METRIC
+from apexdb.ops.explain import vector_diagnosis as diagnosis
 from apexdb.ops.explain.findings import Finding, node_name
 from apexdb.ops.explain.statement import walk
-from apexdb.ops.vector_catalog import METRICS, OPERATOR_METRIC
 
 
 @dataclass
-class VectorOrder:
+class OrderClause:
     operator: str
     column: str
     alias: str | None
@@ -40,7 +39,7 @@ def find(run) -> list[Finding]:
     return out
 
 
-def vector_orders(statement, params: list[str]) -> list[VectorOrder]:
+def vector_orders(statement, params: list[str]) -> list[OrderClause]:
     """Every SELECT in the statement whose first ORDER BY item involves a distance operator."""
     from pglast.ast import A_Expr, SelectStmt, TypeCast
     from pglast.stream import RawStream
@@ -61,7 +60,7 @@ def vector_orders(statement, params: list[str]) -> list[VectorOrder]:
         limit = _limit(select.limitCount, params)
         column_side = distance.lexpr if _column(distance.lexpr) else distance.rexpr
         cast = isinstance(column_side, TypeCast)
-        found.append(VectorOrder(distance.name[-1].sval, ref[1], ref[0], distance is item, RawStream()(item),
+        found.append(OrderClause(distance.name[-1].sval, ref[1], ref[0], distance is item, RawStream()(item),
                                  limit, select.limitCount is not None, relation, cast))
     return found
 
@@ -111,78 +110,23 @@ def _table(run, relation):
     return None
 
 
-def _judge(run, order: VectorOrder, table) -> list[Finding]:
-    metric = OPERATOR_METRIC[order.operator]
-    on_column = [i for i in table.vector_indexes if i.column == order.column
-                 or order.column in expression_columns(i.expression)]
-    names = {i.name for i in table.vector_indexes}
-    used = [n for n in run.plan.nodes() if n.index in names]
-    if used:
-        return _judge_used(run, order, table, used[0])
+def _judge(run, order: OrderClause, table) -> list[Finding]:
+    column = next((c for c in table.vector_columns if c.column == order.column), None)
+    asked = diagnosis.VectorOrder(table.display, column, order.column, order.operator, table.estimated_rows,
+                                  bare=order.bare, has_limit=order.has_limit, cast=order.cast)
+    verdict = diagnosis.diagnose(asked, table.vector_indexes, run.plan.root,
+                                 probes=run.context.setting_int("ivfflat_probes"), replan=run.replan)
+    if verdict.index_used:
+        return _judge_used(run, order, verdict.used, verdict.node)
     where = f"ORDER BY {order.text}" + (f" LIMIT {order.limit}" if order.limit is not None else "")
-    head = f"{where} on {table.display} did not use a vector index: "
-    target = qualified(table.schema, table.name)
     sort_node = next((n for n in run.plan.nodes() if n.node_type in ("Sort", "Incremental Sort")), None)
-    node = node_name(sort_node) if sort_node else "query"
-    node_id = sort_node.id if sort_node else None
-
-    def finding(severity: str, why: str, fix: str) -> list[Finding]:
-        return [Finding(severity, node, head + why, fix, node_id)]
-
-    if not on_column:
-        return finding("warning", f"there is no HNSW or IVFFlat index on {order.column}", _create_fix(
-            table, order.column, metric))
-    matching = [i for i in on_column if i.metric == metric]
-    if not matching:
-        have = ", ".join(f"{i.name} ({i.opclass}, operator {i.operator})" for i in on_column)
-        return finding("warning", f"it orders by {order.operator} ({metric}) but the index serves another "
-                       f"operator: {have}",
-                       f"ORDER BY {order.column} {on_column[0].operator} ... to use {on_column[0].name}, or "
-                       + _create_fix(table, order.column, metric))
-    index = matching[0]
-    if not index.valid:
-        return finding("critical", f"index {index.name} is INVALID (a failed concurrent build)",
-                       f"REINDEX INDEX CONCURRENTLY {qualified(index.schema, index.name)};")
-    if not order.bare:
-        return finding("warning", "it orders by an expression around the distance, which no index serves",
-                       f"ORDER BY the bare distance ({order.column} {order.operator} <query vector>) and compute "
-                       "the derived value in the select list")
-    if not order.has_limit:
-        return finding("warning", "there is no LIMIT; an index serves only ORDER BY distance LIMIT k",
-                       "add LIMIT k (the number of neighbours you need)")
-    if index.column is None and index.expression and not order.cast:
-        return finding("warning", f"index {index.name} is on the expression {index.expression}, "
-                       f"but the query orders by the bare column {order.column}",
-                       f"ORDER BY {index.expression} {order.operator} <query vector> to match the index")
-    probes = run.context.setting_int("ivfflat_probes")
-    lists = int(index.options.get("lists", 100))
-    if index.method == "ivfflat" and probes is not None and probes >= lists:
-        return finding("warning", f"ivfflat.probes = {probes} searches all of the index's {lists} lists, so "
-                       "the index costs as much as an exact scan", f"SET ivfflat.probes = {max(1, int(lists ** 0.5))}"
-                       " (sqrt(lists) as a start; raise it while recall is short)")
-    return finding("info", f"the planner preferred another plan although {index.name} matches "
-                   f"({table.estimated_rows:,} rows estimated in the table)",
-                   "expected for small tables; to compare, run the query with SET LOCAL enable_seqscan = off "
-                   f"in a transaction, and ANALYZE {target} if the row count is stale")
+    return [Finding(verdict.severity, node_name(sort_node) if sort_node else "query",
+                    f"{where} on {table.display} did not use a vector index: {verdict.reason}", verdict.fix or "",
+                    sort_node.id if sort_node else None)]
 
 
-def _create_fix(table, column: str, metric: str) -> str:
-    from apexdb.errors import BadInput
-    from apexdb.ops.vector_catalog import opclass_for
-
-    col = next((c for c in table.vector_columns if c.column == column), None)
-    type_ = col.type if col else "vector"
-    try:
-        opclass = opclass_for(type_, "hnsw", metric)
-    except BadInput as exc:
-        return str(exc)
-    name = quote_ident(f"{table.name}_{column}_{METRICS[metric][1].removesuffix('_ops')}_hnsw_idx"[:63])
-    return (f"CREATE INDEX CONCURRENTLY {name} ON {qualified(table.schema, table.name)} "
-            f"USING hnsw ({quote_ident(column)} {opclass});")
-
-
-def _judge_used(run, order: VectorOrder, table, node) -> list[Finding]:
-    index = next(i for i in table.vector_indexes if i.name == node.index)
+def _judge_used(run, order: OrderClause, index, node) -> list[Finding]:
+    """The index was used: is the search deep enough for the LIMIT, and is the filter applied after it?"""
     out = []
     iterative = (run.context.settings.get("hnsw_iterative_scan") or "off") != "off"
     ef_search = run.context.setting_int("hnsw_ef_search")

@@ -3,18 +3,18 @@ with a statement timeout, and with ``$n`` parameters bound by the server."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Callable
 
 from apexdb.db.connection import rolled_back, server_versions
 from apexdb.errors import BadInput, DatabaseError
 from apexdb.ops.explain.context import Context, gather_context
-from apexdb.ops.explain.plan import Plan, parse_plan
+from apexdb.ops.explain.plan import Plan, PlanNode, parse_plan
 from apexdb.ops.explain.statement import Statement, where
 
 DEFAULT_TIMEOUT_S = 60.0
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ExplainOptions:
     analyze: bool = False
     buffers: bool | None = None  # None: with ANALYZE
@@ -31,6 +31,9 @@ class ExplainRun:
     plan: Plan
     context: Context
     generic_plan: bool = False  # PostgreSQL 16+ GENERIC_PLAN for $n without values
+    # Plans the statement again (never runs it) with sequential and bitmap scans off: what the
+    # planner does when it has no cheaper choice. None when there is no connection to ask.
+    replan: Callable[[], PlanNode | None] | None = field(default=None, repr=False)
 
 
 def explain_options(opts: ExplainOptions, generic: bool) -> str:
@@ -74,7 +77,28 @@ def run_explain(conn, statement: Statement, opts: ExplainOptions) -> ExplainRun:
             document = json.loads(document)
         plan = parse_plan(document[0])
         context = gather_context(conn, plan)
-    return ExplainRun(statement, opts, plan, context, generic)
+    return ExplainRun(statement, opts, plan, context, generic,
+                      replan=lambda: _forced_plan(conn, statement, opts, generic, timeout))
+
+
+def _forced_plan(conn, statement: Statement, opts: ExplainOptions, generic: bool, timeout: str) -> PlanNode | None:
+    """EXPLAIN (no ANALYZE: nothing runs) with sequential and bitmap scans off, rolled back."""
+    import psycopg
+
+    from apexdb.db.connection import set_local
+
+    prefix = explain_options(ExplainOptions(), generic)
+    with rolled_back(conn, statement_timeout=timeout):
+        set_local(conn, enable_seqscan="off", enable_bitmapscan="off")
+        try:
+            document = psycopg.RawCursor(conn).execute(prefix + statement.text, opts.params or None).fetchone()[0]
+        except psycopg.Error:
+            return None
+    if isinstance(document, str):
+        import json
+
+        document = json.loads(document)
+    return parse_plan(document[0]).root
 
 
 def _check_params(conn, statement: Statement, opts: ExplainOptions) -> bool:

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from apexdb.db.connection import read_only, set_local
-from apexdb.ops.search_filters import Filter
-from apexdb.ops.search_query import DISTANCE, ROW_ID, build_search, id_expression
-from apexdb.ops.search_recall import recall
-from apexdb.ops.search_target import SearchTarget
+from apexdb.ops.search.filters import Filter
+from apexdb.ops.search.query import DISTANCE, ROW_ID, build_search, id_expression
+from apexdb.ops.search.recall import recall
+from apexdb.ops.search.target import SearchTarget
 from apexdb.ops.tune.sources import QuerySet
 
 # Untimed queries run first under each setting, so the first timed ones are not paying for cold caches.

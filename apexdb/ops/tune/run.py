@@ -21,10 +21,10 @@ from typing import Any
 
 from apexdb.db.queries import fetch, fetch_one
 from apexdb.errors import BadInput
-from apexdb.ops.search_explain import explain_search
-from apexdb.ops.search_filters import parse_filters
-from apexdb.ops.search_query import check_k
-from apexdb.ops.search_target import resolve_search_target
+from apexdb.ops.search.explain import explain_search
+from apexdb.ops.search.filters import parse_filters
+from apexdb.ops.search.query import check_k
+from apexdb.ops.search.target import resolve_search_target
 from apexdb.ops.tune import scratch, sources
 from apexdb.ops.tune.measure import Workload, exact_answers, measure
 from apexdb.ops.tune.strategy import Candidate, choose, doubling_then_bisection

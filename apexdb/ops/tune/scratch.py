@@ -186,7 +186,7 @@ def _create(wconn, target, filters):
     """CREATE UNLOGGED TABLE with the copied columns, their types from the catalog."""
     from psycopg import sql
 
-    from apexdb.ops.vector_catalog import TableRef
+    from apexdb.ops.catalog import TableRef
 
     types = {c["name"]: c["type"] for c in target.columns}
     names = copied_columns(target, filters)
@@ -206,7 +206,7 @@ def _copy_rows(conn, wconn, target, copy_target, held_out_ids, filters, on_copy,
     from psycopg import sql
 
     from apexdb.db.connection import read_only
-    from apexdb.ops.search_query import id_expression
+    from apexdb.ops.search.query import id_expression
 
     names = copied_columns(target, filters)
     select = [sql.Identifier(n) for n in names]
@@ -251,7 +251,7 @@ def _build(conn, wconn, target, copy_target, on_build) -> None:
 
 def _with_index(wconn, copy_target):
     """The copy's SearchTarget, its index read back from the catalog (as this transaction sees it)."""
-    from apexdb.ops.vector_catalog import indexes_on_column, vector_column
+    from apexdb.ops.catalog import indexes_on_column, vector_column
 
     column = vector_column(wconn, copy_target.table, copy_target.column.column)
     built = [i for i in indexes_on_column(wconn, column)]
@@ -260,7 +260,7 @@ def _with_index(wconn, copy_target):
     count = wconn.execute(_ident_sql("SELECT count(*) FROM {}", copy_target.table.ident)).fetchone()[0]
     table = replace(copy_target.table, estimated_rows=int(count))
     on_column = [i for i in built if i.column == column.column]
-    return replace(copy_target, table=table, column=column, index=built[0],
+    return replace(copy_target, table=table, column=column, index=built[0], candidates=built,
                    indexes=on_column, expression_indexes=[i for i in built if i.column != column.column])
 
 

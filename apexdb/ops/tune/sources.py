@@ -52,7 +52,7 @@ class QuerySet:
 
 def file_queries(path: Path, dims: int | None, column: str) -> QuerySet:
     """Every vector in ``path`` (the formats ``search --vector @FILE`` reads)."""
-    from apexdb.ops.search_vector import load_query_file, vector_text
+    from apexdb.ops.search.vector import load_query_file, vector_text
 
     vectors = load_query_file(path, dims, column)
     return QuerySet([vector_text(v) for v in vectors], [None] * len(vectors), "file", str(path))
@@ -109,7 +109,7 @@ def _type_name(conn, oid: int) -> str:
 def _as_text(value, dims: int | None, column: str, i: int) -> str:
     import numpy as np
 
-    from apexdb.ops.search_vector import check_vector, parse_vector_text, vector_text
+    from apexdb.ops.search.vector import check_vector, parse_vector_text, vector_text
 
     if isinstance(value, str):
         value = parse_vector_text(value)
@@ -126,7 +126,7 @@ def sampled_rows(conn, target, n: int, seed: int, *, source: str) -> QuerySet:
     from psycopg import sql
 
     from apexdb.db.connection import read_only
-    from apexdb.ops.search_query import id_expression
+    from apexdb.ops.search.query import id_expression
 
     col, table, rid = sql.Identifier(target.column.column), sql.Identifier(*target.table.ident), id_expression(target)
     sample = sql.SQL("")

@@ -12,16 +12,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from apexdb.db.connection import read_only, set_local
+from apexdb.db.connection import current_setting, read_only, set_local
 from apexdb.db.queries import fetch
 from apexdb.errors import BadInput
-from apexdb.ops.search_explain import PlanVerdict, explain_search
-from apexdb.ops.search_filters import parse_filters
-from apexdb.ops.search_query import (DISTANCE, ROW_ID, SearchSql, build_count, build_search, check_k,
+from apexdb.ops.search.explain import PlanVerdict, explain_search
+from apexdb.ops.search.filters import parse_filters
+from apexdb.ops.search.query import (DISTANCE, ROW_ID, SearchSql, build_count, build_search, check_k,
                                      index_settings)
-from apexdb.ops.search_recall import recall
-from apexdb.ops.search_target import SIMILARITY, SearchTarget, resolve_search_target, shown_columns
-from apexdb.ops.search_vector import check_vector, parse_vector_arg, parse_vector_text, vector_text
+from apexdb.ops.search.recall import recall
+from apexdb.ops.search.target import SIMILARITY, SearchTarget, resolve_search_target, shown_columns
+from apexdb.ops.search.vector import check_vector, parse_vector_arg, parse_vector_text, vector_text
 
 # SQLSTATE classes that mean the user's --where/--filter was wrong, not the database:
 # 22 data exception, 42 syntax or undefined object, 25006 a write in a read-only transaction,
@@ -29,7 +29,7 @@ from apexdb.ops.search_vector import check_vector, parse_vector_arg, parse_vecto
 _USER_SQL_STATES = ("22", "42", "25006", "2F", "38", "0A")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SearchRequest:
     table: str
     column: str | None = None
@@ -50,7 +50,7 @@ class SearchRequest:
     explain: bool = False
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SearchResult:
     table: str
     column: str
@@ -65,6 +65,7 @@ class SearchResult:
     settings: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # things the user should know about this answer
     recall: float | None = None  # --compare: recall of the indexed answer
+    recall_optimistic: bool = False  # --compare --like: the query is a row (a node) of the index it searches
     exact_rows: list[dict[str, Any]] | None = None
     missed: list[Any] = field(default_factory=list)  # --compare: exact neighbours the index missed
     verdict: PlanVerdict | None = None  # --explain
@@ -95,10 +96,10 @@ def run_search(conn, req: SearchRequest) -> SearchResult:
         search.params["exclude"] = req.like
     with _user_sql_errors(req):
         rows, elapsed = run_query(conn, search, settings, exact=req.exact)
-        result = SearchResult(target.table.display, target.column.column, target.metric,
-                              target.index.name if target.index else None, source, req.k, shown,
-                              _rank(rows, target), elapsed, req.exact, settings, notes,
-                              has_similarity=target.has_similarity)
+        result = SearchResult(table=target.table.display, column=target.column.column, metric=target.metric,
+                              index=target.index.name if target.index else None, query=source, k=req.k,
+                              shown=shown, rows=_rank(rows, target), elapsed_ms=elapsed, exact=req.exact,
+                              settings=settings, notes=notes, has_similarity=target.has_similarity)
         if len(rows) < req.k and not req.exact and target.index is not None:
             _explain_short(conn, target, req, filters, search, result)
         if req.compare:
@@ -107,6 +108,9 @@ def run_search(conn, req: SearchRequest) -> SearchResult:
             found = [(r[ROW_ID], r[DISTANCE]) for r in rows if r[DISTANCE] is not None]
             truth = [(r[ROW_ID], r[DISTANCE]) for r in exact_rows if r[DISTANCE] is not None]
             result.recall = recall(found, truth)
+            # a row of the table is a node of the graph: the search reaches its neighbours through its own
+            # edges, so its recall overstates what queries from outside get (see apexdb tune)
+            result.recall_optimistic = req.like is not None
             found_ids = {rid for rid, _ in found}
             result.missed = [rid for rid, _ in truth if rid not in found_ids]
             for row in result.rows:
@@ -213,24 +217,18 @@ def _explain_short(conn, target: SearchTarget, req: SearchRequest, filters, sear
     hnsw = target.index.method == "hnsw"
     needed = req.k + (1 if req.like is not None else 0)  # --like: the row itself is found, then dropped
     if hnsw:
-        ef = req.ef_search or int(_setting(conn, "hnsw.ef_search"))
+        ef = req.ef_search or int(current_setting(conn, "hnsw.ef_search"))
         stops = f"stops after its ef_search ({ef}) candidates"
         advice = "--iterative-scan relaxed (or strict) or a larger --ef-search" + (
             f" (at least {needed})" if ef < needed else "")
     else:
-        probes = req.probes or int(_setting(conn, "ivfflat.probes"))
+        probes = req.probes or int(current_setting(conn, "ivfflat.probes"))
         stops = f"reads only {probes} list(s)"
         advice = "--iterative-scan relaxed or a larger --probes"
     removed = ("the filter removed the rest" if search.filtered else
                "the row itself took one of them" if req.like is not None else "there were no more")
     result.notes.append(f"only {got} of {req.k} rows came back although at least {matching} rows match: the "
                         f"index scan {stops} and {removed}; rerun with {advice}")
-
-
-def _setting(conn, name: str) -> str:
-    from apexdb.db.connection import current_setting
-
-    return current_setting(conn, name)
 
 
 class _user_sql_errors:

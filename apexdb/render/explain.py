@@ -1,14 +1,56 @@
-"""The plan as a rich Tree: one line per node with its figures, conditions beneath it.
+"""The view of ``apexdb explain``: the plan as a tree, then the findings table.
 
-Built here and printed by the renderer (``Renderer.rich``) on a terminal; when stdout is
-not a terminal :func:`plain_text` gives the same tree as plain text, one node per line
-whatever the width (a rich Console would crop or wrap at 80 columns).
+The tree has one line per node with its figures, conditions beneath it. On a terminal the
+renderer prints it as a rich Tree (``Renderer.rich``); piped or in markdown,
+:func:`plain_text` gives the same tree as plain text, one node per line whatever the
+width (a rich Console would crop or wrap at 80 columns). JSON is the report's document
+(:meth:`apexdb.ops.explain.ExplainReport.as_json`); CSV is one row per plan node.
 """
 from __future__ import annotations
 
 from apexdb.render.format import human_int, human_ms
+from apexdb.render.output import Column, Section, cols
 
 SLOW_SHARE = 0.10  # a node taking at least 10% of the execution time may be highlighted
+FINDING_COLUMNS = [Column("number", "#", kind="int"), Column("severity", kind="severity"), Column("node"),
+                   Column("message"), Column("fix")]
+NODE_COLUMNS = cols("id:int", "node", "parent_relationship", "estimated_rows:float", "actual_rows:float", "loops:int",
+                    "exclusive_ms:float", "inclusive_ms:float", "share:float", "buffers_hit:int", "buffers_read:int",
+                    "filter", "rows_removed:float")
+
+
+def show_explain(out, report) -> None:
+    """Render an :class:`apexdb.ops.explain.ExplainReport` in the renderer's format."""
+    if out.fmt == "json":
+        out.document(report.as_json())
+        return
+    if out.fmt == "csv":
+        out.table(node_rows(report.run.plan), NODE_COLUMNS)
+        return
+    tree = plan_tree(report.run, report.findings)
+    if out.fmt == "markdown":
+        out.line("```")
+        out.line(plain_text(tree))
+        out.line("```\n")
+    elif out.rich_stdout:
+        out.rich(tree)
+        out.line("")
+    else:  # piped: the same tree, plain, one node per line
+        out.line(plain_text(tree))
+        out.line("")
+    findings = [{"number": i, **f.as_json()} for i, f in enumerate(report.findings, 1)]
+    out.sections([Section("Findings", findings, FINDING_COLUMNS,
+                          empty="No findings: nothing in this plan needs fixing.")])
+
+
+def node_rows(plan) -> list[dict]:
+    """One row per plan node, for CSV."""
+    return [{"id": n.id, "node": n.label, "parent_relationship": n.parent_relationship,
+             "estimated_rows": n.estimated_rows, "actual_rows": n.actual_rows,
+             "loops": n.loops if n.analyzed else None, "exclusive_ms": n.exclusive_ms,
+             "inclusive_ms": n.inclusive_ms, "share": n.share, "buffers_hit": n.buffers_hit,
+             "buffers_read": n.buffers_read, "filter": n.filter, "rows_removed": n.rows_removed}
+            for n in plan.nodes()]
 
 
 def plan_tree(run, findings) -> "Tree":
@@ -21,29 +63,25 @@ def plan_tree(run, findings) -> "Tree":
     for number, f in enumerate(findings, 1):
         if f.node_id is not None:
             flagged.setdefault(f.node_id, []).append(number)
-    tree = Tree(_line(Text(_header(run), style="bold")), guide_style="dim")
+    tree = Tree(Text(_header(run), style="bold"), guide_style="dim")
 
     def add(parent, node) -> None:
-        branch = parent.add(_line(_node_text(node, node.id in slow, flagged.get(node.id, []))))
+        branch = parent.add(_node_text(node, node.id in slow, flagged.get(node.id, [])))
         for label, expression in node.conditions:
             detail = Text(f"{label}: {expression}", style="dim")
             if label == "filter" and node.analyzed and node.raw.get("Rows Removed by Filter"):
                 detail.append(f"  (removed {human_int(node.raw['Rows Removed by Filter'])} rows per loop)")
             if label == "join filter" and node.analyzed and node.raw.get("Rows Removed by Join Filter"):
                 detail.append(f"  (removed {human_int(node.raw['Rows Removed by Join Filter'])} rows per loop)")
-            branch.add(_line(detail))
+            branch.add(detail)
         extra = _memory(node)
         if extra:
-            branch.add(_line(Text(extra, style="dim")))
+            branch.add(Text(extra, style="dim"))
         for child in node.children:
             add(branch, child)
 
     add(tree, plan.root)
     return tree
-
-
-def _line(text):
-    return text
 
 
 def plain_text(renderable) -> str:
