@@ -1,85 +1,27 @@
-"""The test harness: a throwaway embedded PostgreSQL 18 + pgvector for the whole session,
-a fresh database per test, and helpers that drive the real CLI.
+"""The fixtures: a throwaway embedded PostgreSQL 18 + pgvector for the whole session, a fresh
+database per test, the CLI against it, and the optional servers (Debian's PostgreSQL 15,
+pgbouncer, HypoPG). Helpers that tests call live in ``support`` (``from support import ...``).
 
-Nothing here skips for want of a server: the session starts its own. Debian's
-PostgreSQL 15 (no pgvector) is started too when its binaries are on the machine
-(``.ci/run`` installs them) for the version-sensitive tests.
+Nothing here skips for want of the main server: the session starts its own. Debian's PostgreSQL
+15 and pgbouncer are optional on a developer's machine: the tests that need them skip with a
+one-line reason when they are absent, and fail instead when APEXDB_TEST_REQUIRE_OPTIONAL is set
+(``.ci/run`` installs them and sets it).
 """
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
-from typer.testing import CliRunner
 
-from apexdb.db.embedded import EmbeddedServer
+from support import (PG15_BIN, Database, Result, apexdb_executable, drop_database, new_database, require_optional,
+                     run_cli, start_server, stop_server)
 
-PG15_BIN = Path("/usr/lib/postgresql/15/bin")
-TEST_SETTINGS = {"fsync": "off", "full_page_writes": "off", "shared_buffers": "128MB",
-                 "max_connections": "200"}
 _CLEARED_ENV = ("APEXDB_DSN", "DATABASE_URL", "APEXDB_TARGET", "APEXDB_CONFIG", "APEXDB_PORT", "PGHOST",
                 "PGPORT", "PGSERVICE", "PGDATABASE", "PGUSER", "PGPASSWORD", "NO_COLOR", "APEXDB_DEBUG")
-_counter = itertools.count()
-
-
-@dataclass
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def json(self):
-        import json
-
-        return json.loads(self.stdout)
-
-    def __repr__(self) -> str:  # shown by pytest when an assertion fails
-        return f"Result(exit_code={self.exit_code}, stdout={self.stdout[-2000:]!r}, stderr={self.stderr[-2000:]!r})"
-
-
-class Database:
-    """One test's own database on a test server."""
-
-    def __init__(self, server: EmbeddedServer, name: str):
-        self.server, self.name = server, name
-        self.dsn = server.dsn(name)
-
-    def connect(self, **kwargs) -> psycopg.Connection:
-        return psycopg.connect(self.dsn, autocommit=True, **kwargs)
-
-    def sql(self, statement: str, params=None) -> list[tuple]:
-        """Run one statement as the superuser; the rows it returns (if any)."""
-        with self.connect() as conn:
-            cur = conn.execute(statement, params)
-            return cur.fetchall() if cur.description else []
-
-    def scalar(self, statement: str, params=None):
-        rows = self.sql(statement, params)
-        return rows[0][0] if rows else None
-
-
-def _start(home: Path, bin_dir: Path | None = None) -> EmbeddedServer:
-    server = EmbeddedServer(home, bin_dir=bin_dir, extra_settings=TEST_SETTINGS)
-    server.ensure_running()
-    with psycopg.connect(server.dsn(), autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS apex_template")
-        conn.execute("CREATE DATABASE apex_template TEMPLATE apexdb")
-    return server
-
-
-def _stop(server: EmbeddedServer) -> None:
-    try:
-        server._pg("pg_ctl", "-D", str(server.data_dir), "-m", "immediate", "-w", "stop")
-    except Exception:
-        pass
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -96,61 +38,51 @@ def pg_home(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_server(pg_home, clean_environment) -> EmbeddedServer:
+def pg_server(pg_home, clean_environment):
     """The session's embedded PostgreSQL 18 + pgvector; APEXDB_HOME points at it."""
     os.environ["APEXDB_HOME"] = str(pg_home)
-    server = _start(pg_home)
+    server = start_server(pg_home)
     yield server
-    _stop(server)
+    stop_server(server)
 
 
 @pytest.fixture(scope="session")
 def pg15_server(tmp_path_factory, clean_environment):
     """Debian's PostgreSQL 15 (no pgvector), when the machine has it."""
     if not (PG15_BIN / "postgres").exists():
-        pytest.skip("Debian's PostgreSQL 15 is not installed (.ci/run installs it)")
+        require_optional("Debian's PostgreSQL 15 is not installed (.ci/run installs postgresql-15)")
     home = tmp_path_factory.mktemp("pg15-home")
-    server = _start(home, PG15_BIN)
+    server = start_server(home, PG15_BIN)
     yield server
-    _stop(server)
-
-
-def _new_database(server: EmbeddedServer) -> Database:
-    name = f"t{os.getpid()}_{next(_counter)}"
-    with psycopg.connect(server.dsn("postgres"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE apex_template')
-    return Database(server, name)
-
-
-def _drop_database(db: Database) -> None:
-    with psycopg.connect(db.server.dsn("postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
+    stop_server(server)
 
 
 @pytest.fixture
 def db(pg_server) -> Database:
     """A fresh database (vector and pg_stat_statements created) on the PostgreSQL 18 server."""
-    database = _new_database(pg_server)
+    database = new_database(pg_server)
     yield database
-    _drop_database(database)
+    drop_database(database)
+
+
+@pytest.fixture
+def hypopg_db(pg15_server):
+    """A fresh database on Debian's PostgreSQL 15 with HypoPG created (hypothetical indexes)."""
+    if not Path("/usr/share/postgresql/15/extension/hypopg.control").exists():
+        require_optional("HypoPG for PostgreSQL 15 is not installed (.ci/run installs postgresql-15-hypopg)")
+    database = new_database(pg15_server)
+    database.sql("CREATE EXTENSION hypopg")
+    yield database
+    drop_database(database)
 
 
 @pytest.fixture(params=["pg18", "pg15"])
 def any_db(request) -> Database:
     """A fresh database on each server version: for version-sensitive tests."""
     server = request.getfixturevalue("pg_server" if request.param == "pg18" else "pg15_server")
-    database = _new_database(server)
+    database = new_database(server)
     yield database
-    _drop_database(database)
-
-
-def run_cli(args: list[str], env: dict[str, str] | None = None, input: str | None = None) -> Result:
-    """Run apexdb in-process through Typer's CliRunner (stdout and stderr apart)."""
-    from apexdb.cli.app import app
-
-    runner = CliRunner()
-    result = runner.invoke(app, [str(a) for a in args], env=env, input=input, catch_exceptions=False)
-    return Result(result.exit_code, result.stdout, result.stderr)
+    drop_database(database)
 
 
 @pytest.fixture
@@ -161,14 +93,6 @@ def apex(db):
         return run_cli(list(args), env={"APEXDB_DSN": db.dsn, **(env or {})}, input=input)
 
     return invoke
-
-
-def apexdb_executable() -> list[str]:
-    found = Path(sys.executable).parent / "apexdb"
-    if found.exists():
-        return [str(found)]
-    which = shutil.which("apexdb")
-    return [which] if which else [sys.executable, "-m", "apexdb"]
 
 
 @pytest.fixture
@@ -201,9 +125,9 @@ def pgbouncer(pg_server, tmp_path_factory):
     import pwd
     import time
 
-    binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
-    if not Path(binary).exists():
-        pytest.fail("pgbouncer is not installed (.ci/run installs Debian's pgbouncer)")
+    binary = shutil.which("pgbouncer")  # Debian puts it in /usr/sbin; a PATH without it hides it
+    if binary is None:
+        require_optional("pgbouncer is not on PATH (.ci/run installs Debian's pgbouncer)")
     workdir = tmp_path_factory.mktemp("pgbouncer")
     port = _free_port()
     (workdir / "userlist.txt").write_text('"postgres" ""\n')
@@ -257,17 +181,19 @@ pidfile = {workdir}/pgbouncer.pid
 
 # -- a streaming replica of the session server (for the cluster tests) ---------------------------------
 @pytest.fixture(scope="session")
-def pg_replica(pg_server, tmp_path_factory) -> EmbeddedServer:
+def pg_replica(pg_server, tmp_path_factory):
     """A streaming replica (hot standby) of the session's PostgreSQL 18 server, stopped at session end."""
     from apexdb.db.embedded_replica import start_replica
+    from support import TEST_SETTINGS
 
     replica = start_replica(pg_server, tmp_path_factory.mktemp("apexdb-replica"), "r1", TEST_SETTINGS)
     yield replica
-    _stop(replica)
+    stop_server(replica)
 
 
-def wait_replayed(primary_dsn: str, replica: EmbeddedServer) -> None:
-    """Wait until ``replica`` has replayed all the primary wrote so far (a sync point, not a timing assertion)."""
-    from apexdb.db.embedded_replica import wait_replayed as wait
+@pytest.fixture
+def cluster(db, pg_replica, tmp_path):
+    """This test's database on the primary (target p) and on the replica (r1), as [clusters.main]."""
+    from support.cluster import ClusterConfig
 
-    wait(primary_dsn, replica)
+    return ClusterConfig(db, pg_replica, tmp_path)

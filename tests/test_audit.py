@@ -6,54 +6,13 @@ from __future__ import annotations
 
 import psycopg
 
-# Flags that make the small test tables count as "large" and every unused index count.
-SMALL = ["--unused-min-bytes", "0", "--stats-min-age", "0", "--vector-min-rows", "1000"]
-
-
-def use_indexes(db, *queries: str) -> None:
-    """Run ``queries`` with sequential scans off, then flush this backend's statistics."""
-    with db.connect() as conn:
-        conn.execute("SET enable_seqscan = off")
-        for q in queries:
-            conn.execute(q).fetchall()
-        conn.execute("SELECT pg_stat_force_next_flush()")
-        conn.execute("SELECT 1")  # the flush happens when this transaction ends
-
-
-def run(db, statements: str) -> None:
-    """Run ``statements`` and flush their statistics before returning (no race with the audit)."""
-    with db.connect() as conn:
-        conn.execute(statements)
-        conn.execute("SELECT pg_stat_force_next_flush()")
-        conn.execute("SELECT 1")
-
-
-def clean_schema(db) -> None:
-    """Parent/child with an indexed foreign key, and a vector table with a used HNSW index."""
-    run(db, """
-        CREATE TABLE parent (id int PRIMARY KEY, name text NOT NULL);
-        INSERT INTO parent SELECT g, 'p' || g FROM generate_series(1, 200) g;
-        CREATE TABLE child (id int PRIMARY KEY, parent_id int NOT NULL REFERENCES parent, a int, b int);
-        INSERT INTO child SELECT g, 1 + g % 200, g % 50, g FROM generate_series(1, 3000) g;
-        CREATE INDEX child_parent_idx ON child (parent_id);
-        CREATE INDEX child_a_idx ON child (a);
-        CREATE TABLE items (id int PRIMARY KEY, embedding vector(3) NOT NULL);
-        INSERT INTO items SELECT g, ARRAY[random(), random(), random()]::vector FROM generate_series(1, 2000) g;
-        CREATE INDEX items_embedding_idx ON items USING hnsw (embedding vector_cosine_ops);
-    """)
-    db.sql("ANALYZE")
-    use_indexes(db, "SELECT * FROM child WHERE parent_id = 3", "SELECT * FROM child WHERE a = 7",
-                "SELECT id FROM items ORDER BY embedding <=> '[1,1,1]' LIMIT 5")
-
-
-def findings(result) -> set[tuple[str, str]]:
-    return {(f["check"], f["object"]) for f in result.json["findings"]}
+from support import AUDIT_SMALL, clean_schema, findings, run_flushed, use_indexes
 
 
 def test_clean_schema_gives_no_warnings(apex, db):
     clean_schema(db)
     # ram_bytes: the RAM-based guidance must not depend on the machine the tests run on
-    r = apex("audit", "all", *SMALL, "--threshold", "ram_bytes=64GB", "--format", "json", "--fail-on", "warning")
+    r = apex("audit", "all", *AUDIT_SMALL, "--threshold", "ram_bytes=64GB", "--format", "json", "--fail-on", "warning")
     assert r.exit_code == 0, r
     doc = r.json
     assert [f for f in doc["findings"] if f["severity"] != "info"] == []
@@ -63,7 +22,7 @@ def test_clean_schema_gives_no_warnings(apex, db):
 
 def test_index_problems_are_found_exactly(apex, db):
     clean_schema(db)
-    run(db, """
+    run_flushed(db, """
         CREATE INDEX child_b_idx ON child (b);                      -- unused
         CREATE INDEX child_a_copy ON child (a);                     -- duplicate of child_a_idx
         CREATE TABLE orders (id int PRIMARY KEY, parent_id int REFERENCES parent);  -- FK without index
@@ -84,7 +43,7 @@ def test_index_problems_are_found_exactly(apex, db):
     db.sql("ANALYZE")
     # (child's indexes were used by clean_schema, before the duplicate existed for the planner to pick)
     use_indexes(db, "SELECT id FROM clusters ORDER BY embedding <-> '[1,1,1]' LIMIT 5")
-    r = apex("audit", "indexes", *SMALL, "--format", "json")
+    r = apex("audit", "indexes", *AUDIT_SMALL, "--format", "json")
     assert r.exit_code == 0, r  # warnings only; the default --fail-on is critical
     assert findings(r) == {
         ("unused_index", "public.child_b_idx"),
@@ -111,7 +70,7 @@ def test_index_problems_are_found_exactly(apex, db):
 
 def test_below_the_flag_thresholds_small_tables_are_not_findings(apex, db):
     clean_schema(db)
-    run(db, "CREATE INDEX child_b_idx ON child (b); CREATE TABLE docs (id int, embedding vector(3));"
+    run_flushed(db, "CREATE INDEX child_b_idx ON child (b); CREATE TABLE docs (id int, embedding vector(3));"
            "INSERT INTO docs SELECT g, '[1,2,3]' FROM generate_series(1, 2000) g; ANALYZE docs")
     r = apex("audit", "indexes", "--format", "json")  # defaults: 1 MB unused, 10,000 rows for vectors
     assert r.exit_code == 0, r
@@ -131,7 +90,7 @@ def test_a_fresh_statistics_reset_is_not_taken_for_disuse(apex, db):
 
 
 def test_redundant_prefix_index_but_not_a_unique_one(apex, db):
-    run(db, """
+    run_flushed(db, """
         CREATE TABLE t (a int, b int, c int);
         CREATE INDEX t_a ON t (a);
         CREATE INDEX t_a_b ON t (a, b);
@@ -149,7 +108,7 @@ def test_redundant_prefix_index_but_not_a_unique_one(apex, db):
 
 def test_bloated_table_is_found_exactly(apex, db):
     clean_schema(db)
-    run(db, """
+    run_flushed(db, """
         CREATE TABLE events (id int, payload text) WITH (autovacuum_enabled = false);
         INSERT INTO events SELECT g, repeat('x', 50) FROM generate_series(1, 5000) g;
         DELETE FROM events WHERE id > 500;
@@ -164,13 +123,13 @@ def test_bloated_table_is_found_exactly(apex, db):
 
 
 def test_vacuum_overdue_never_analyzed_and_wraparound_levels(apex, db):
-    run(db, """
+    run_flushed(db, """
         CREATE TABLE quiet (id int) WITH (autovacuum_enabled = false);
         INSERT INTO quiet SELECT g FROM generate_series(1, 5000) g;
     """)
     r = apex("audit", "vacuum", "--format", "json")
     assert ("never_analyzed", "public.quiet") in findings(r), r
-    run(db, "ANALYZE quiet; DELETE FROM quiet WHERE id <= 1500")
+    run_flushed(db, "ANALYZE quiet; DELETE FROM quiet WHERE id <= 1500")
     # 30% dead passes autovacuum's trigger (50 + 20%) but not a --dead-ratio of 0.9: overdue, not bloated
     r = apex("audit", "vacuum", "--dead-ratio", "0.9", "--format", "json")
     assert findings(r) == {("autovacuum_overdue", "public.quiet")}, r
@@ -189,7 +148,7 @@ def test_vacuum_overdue_never_analyzed_and_wraparound_levels(apex, db):
 def test_an_index_being_built_now_is_not_reported_invalid(apex, db):
     import threading
 
-    run(db, "CREATE TABLE t (x int); INSERT INTO t SELECT generate_series(1, 1000)")
+    run_flushed(db, "CREATE TABLE t (x int); INSERT INTO t SELECT generate_series(1, 1000)")
     writer = db.connect()
     writer.execute("BEGIN")
     writer.execute("INSERT INTO t VALUES (0)")  # CREATE INDEX CONCURRENTLY waits for this writer
@@ -212,7 +171,7 @@ def test_an_index_being_built_now_is_not_reported_invalid(apex, db):
 
 
 def test_an_unused_index_that_alone_backs_a_foreign_key_is_kept(apex, db):
-    run(db, """
+    run_flushed(db, """
         CREATE TABLE parent (id int PRIMARY KEY);
         CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent, note text);
         CREATE INDEX child_parent_idx ON child (parent_id);
@@ -224,7 +183,7 @@ def test_an_unused_index_that_alone_backs_a_foreign_key_is_kept(apex, db):
 
 
 def test_a_partial_not_null_index_backs_a_foreign_key(apex, db):
-    run(db, """
+    run_flushed(db, """
         CREATE TABLE parent (id int PRIMARY KEY);
         CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent);
         CREATE INDEX child_parent_nn ON child (parent_id) WHERE parent_id IS NOT NULL;

@@ -2,12 +2,12 @@
 remaining index checks (opclass vs workload, mostly NULL, bloat, HNSW memory) and config checks."""
 from __future__ import annotations
 
-from test_audit import SMALL, clean_schema, findings, run, use_indexes
+from support import AUDIT_SMALL, clean_schema, findings, run_flushed, use_indexes
 
 
 def problems(db) -> None:
     clean_schema(db)
-    run(db, """
+    run_flushed(db, """
         CREATE INDEX child_a_copy ON child (a);
         CREATE TABLE orders (id int PRIMARY KEY, parent_id int REFERENCES parent);
     """)
@@ -85,7 +85,7 @@ def test_exclude_only_thresholds_from_flags_and_config(apex, db, tmp_path, monke
     other = tmp_path / "other.toml"  # a new file: the config file is read once per path and process
     other.write_text("[audit]\nvector_min_rows = 1000\n")
     monkeypatch.setenv("APEXDB_CONFIG", str(other))
-    run(db, "CREATE TABLE docs (id int, embedding vector(3)); INSERT INTO docs SELECT g, '[1,2,3]' "
+    run_flushed(db, "CREATE TABLE docs (id int, embedding vector(3)); INSERT INTO docs SELECT g, '[1,2,3]' "
             "FROM generate_series(1, 1500) g; ANALYZE docs")
     r = apex("audit", "indexes", "--only", "vector_column_without_index", "--format", "json")
     assert findings(r) == {("vector_column_without_index", "public.docs.embedding")}
@@ -109,7 +109,7 @@ def test_bad_input_exits_2_with_one_line(apex, db):
 def test_opclass_that_the_workload_does_not_use(apex, db):
     clean_schema(db)  # items has a cosine HNSW index
     use_indexes(db, *["SELECT id FROM items i ORDER BY i.embedding <-> '[1,2,3]' LIMIT 5"] * 3)
-    r = apex("audit", "indexes", *SMALL, "--format", "json")
+    r = apex("audit", "indexes", *AUDIT_SMALL, "--format", "json")
     assert findings(r) == {("vector_opclass_mismatch", "public.items_embedding_idx")}, r
     f = r.json["findings"][0]
     assert "<-> (l2)" in f["detail"] and "3 calls" in f["detail"]
@@ -117,7 +117,7 @@ def test_opclass_that_the_workload_does_not_use(apex, db):
 
 
 def test_mostly_null_and_bloated_btree_indexes(apex, db):
-    run(db, """
+    run_flushed(db, """
         CREATE TABLE sparse (id int PRIMARY KEY, ref int);
         INSERT INTO sparse SELECT g, CASE WHEN g % 10 = 0 THEN g END FROM generate_series(1, 20000) g;
         CREATE INDEX sparse_ref_idx ON sparse (ref);
@@ -180,7 +180,7 @@ def test_config_pg_stat_statements_and_tuned_vector_settings(apex, db):
 
 
 def test_probes_not_below_lists_makes_the_planner_skip_ivfflat(apex, db):
-    run(db, """
+    run_flushed(db, """
         CREATE TABLE v (id int, embedding vector(3));
         INSERT INTO v SELECT g, ARRAY[random(), random(), random()]::vector FROM generate_series(1, 500) g;
         CREATE INDEX v_ivf ON v USING ivfflat (embedding) WITH (lists = 4);
@@ -193,7 +193,7 @@ def test_probes_not_below_lists_makes_the_planner_skip_ivfflat(apex, db):
 def test_pg_stat_statements_not_preloaded(tmp_path_factory):
     """A server without pg_stat_statements in shared_preload_libraries: a warning, and a fix that
     keeps the libraries already listed (here: none) and adds it."""
-    from conftest import TEST_SETTINGS, _stop, run_cli
+    from support import TEST_SETTINGS, run_cli, stop_server
     from apexdb.db.embedded import EmbeddedServer
 
     server = EmbeddedServer(tmp_path_factory.mktemp("no-pgss"),
@@ -210,7 +210,7 @@ def test_pg_stat_statements_not_preloaded(tmp_path_factory):
                     env={"APEXDB_DSN": server.dsn()})
         assert r.exit_code == 0 and "opclass/workload check was skipped" in r.stderr, r
     finally:
-        _stop(server)
+        stop_server(server)
 
 
 def test_sorts_spilling_to_disk_make_a_work_mem_warning(apex, db):

@@ -8,68 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_cli, wait_replayed
-from test_audit import SMALL, run
+from support import AUDIT_SMALL as SMALL, run_flushed as run
+from support.cluster import SEARCH, by_check, replica_search_schema
 
 pytestmark = pytest.mark.replica
-
-
-class Cluster:
-    """A config file naming this test's database on the primary (p) and on the replica (r1)."""
-
-    def __init__(self, db, replica, tmp_path, extra_members: dict[str, str] | None = None):
-        self.db, self.replica = db, replica
-        self.replica_dsn = replica.dsn(db.name)
-        members = {"p": db.dsn, "r1": self.replica_dsn, **(extra_members or {})}
-        self.config = tmp_path / "apexdb.toml"
-        self.write(members, list(members))
-
-    def write(self, targets: dict[str, str], members: list[str], name: str = "main") -> None:
-        body = "".join(f'[targets.{t}]\ndsn = "{dsn}"\n\n' for t, dsn in targets.items())
-        body += f"[clusters.{name}]\nmembers = {list(members)!r}\n".replace("'", '"')
-        self.config = self.config.with_name(f"apexdb-{abs(hash(body))}.toml")  # the config reader caches by path
-        self.config.write_text(body)
-
-    def __call__(self, *args):
-        return run_cli(list(args), env={"APEXDB_CONFIG": str(self.config)})
-
-    def sync(self) -> None:
-        wait_replayed(self.db.dsn, self.replica)
-
-    def on_replica(self, *queries: str) -> None:
-        """Run ``queries`` on the replica with sequential scans off; flush its statistics."""
-        import psycopg
-
-        self.sync()
-        with psycopg.connect(self.replica_dsn, autocommit=True) as conn:
-            conn.execute("SET enable_seqscan = off")
-            for q in queries:
-                conn.execute(q).fetchall()
-            conn.execute("SELECT pg_stat_force_next_flush()")
-            conn.execute("SELECT 1")
-
-
-@pytest.fixture
-def cluster(db, pg_replica, tmp_path):
-    return Cluster(db, pg_replica, tmp_path)
-
-
-SEARCH = "SELECT id FROM docs ORDER BY emb <-> '[1,2,3]' LIMIT 5"
-
-
-def replica_search_schema(cluster) -> None:
-    run(cluster.db, """
-        CREATE TABLE docs (id int PRIMARY KEY, category int, emb vector(3) NOT NULL);
-        INSERT INTO docs SELECT g, g % 10, ARRAY[random(), random(), random()]::vector FROM generate_series(1, 3000) g;
-        CREATE INDEX docs_emb_idx ON docs USING hnsw (emb vector_l2_ops);
-        CREATE INDEX docs_category_idx ON docs (category);
-    """)
-    cluster.db.sql("ANALYZE")
-    cluster.on_replica(SEARCH, SEARCH)
-
-
-def by_check(doc, check):
-    return {f["object"]: f for f in doc["findings"] if f["check"] == check}
 
 
 def test_one_server_calls_the_replicas_index_unused_the_cluster_keeps_it(cluster, apex):

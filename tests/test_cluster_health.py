@@ -6,49 +6,14 @@ Each test undoes what it changed on the shared servers (resume, drop, RESET) in 
 """
 from __future__ import annotations
 
-import time
-
 import psycopg
 import pytest
 
-from conftest import run_cli
-from test_audit import run
-from test_cluster import by_check, cluster  # noqa: F401 (the fixture)
 from apexdb.ops.cluster.health import parse_sync_names
+from support import run_cli, run_flushed as run
+from support.cluster import by_check, set_system, until
 
 pytestmark = pytest.mark.replica
-
-
-def until(dsn: str, query: str, params=None, deadline_s: float = 60, between=None):
-    """Poll ``query`` on fresh connections until it returns true (a sync point, not a timing assertion)."""
-    end = time.monotonic() + deadline_s
-    while True:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            if conn.execute(query, params).fetchone()[0]:
-                return
-        if time.monotonic() > end:
-            pytest.fail(f"not true within {deadline_s:.0f} s: {query}")
-        if between:
-            between()
-        time.sleep(0.05)
-
-
-def set_system(dsn: str, name: str, value: str | None) -> None:
-    """ALTER SYSTEM SET (or RESET with None), reload, and wait until new sessions see it."""
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        if value is None:
-            conn.execute(f"ALTER SYSTEM RESET {name}")
-        else:
-            conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
-        conn.execute("SELECT pg_reload_conf()")
-        wanted = conn.execute("SELECT coalesce(nullif(setting, ''), '') FROM pg_file_settings "
-                              "WHERE name = %s AND applied IS NOT NULL ORDER BY seqno DESC LIMIT 1", [name]).fetchone()
-    target = value if value is not None else (wanted[0] if wanted else None)
-    if target is not None:
-        until(dsn, "SELECT current_setting(%s) = %s OR setting = %s FROM pg_settings WHERE name = %s",
-              [name, target, target, name])
-    else:
-        until(dsn, "SELECT source <> 'configuration file' OR true FROM pg_settings WHERE name = %s", [name])
 
 
 def test_paused_replay_with_writes_going_on(cluster):
@@ -119,8 +84,7 @@ def test_orphaned_slot_is_found_and_apply_drops_it_on_the_primary_only(cluster):
             assert conn.execute("SHOW work_mem").fetchone()[0] == "7MB"  # nothing ran on the replica
     finally:
         db.sql("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'apexdb_orphan'")
-        set_system(replica, "work_mem", None)
-        until(replica, "SELECT current_setting('work_mem') = '16MB'")
+        set_system(replica, "work_mem", None, reset_to="16MB")
 
 
 def test_synchronous_standby_names_naming_an_absent_standby(cluster):
@@ -137,8 +101,7 @@ def test_synchronous_standby_names_naming_an_absent_standby(cluster):
                          "sync_standby_absent")["p"]
         assert found["severity"] == "warning"
     finally:
-        set_system(primary, "synchronous_standby_names", None)
-        until(primary, "SELECT current_setting('synchronous_standby_names') = ''")
+        set_system(primary, "synchronous_standby_names", None, reset_to="")
 
 
 @pytest.mark.parametrize("value, parsed", [
@@ -178,5 +141,4 @@ def test_queries_cancelled_on_the_replica_are_reported_with_the_settings(cluster
         assert "hot_standby_feedback = off" in found["detail"] and "max_standby_streaming_delay = 0" in found["detail"]
         assert "ALTER SYSTEM SET hot_standby_feedback = on;" in found["fix"]
     finally:
-        set_system(replica, "max_standby_streaming_delay", None)
-        until(replica, "SELECT current_setting('max_standby_streaming_delay') = '30s'")
+        set_system(replica, "max_standby_streaming_delay", None, reset_to="30s")

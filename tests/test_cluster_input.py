@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from test_audit import SMALL
-from test_cluster import by_check, cluster, replica_search_schema  # noqa: F401 (the fixture)
+from support import AUDIT_SMALL as SMALL
+from support.cluster import by_check, replica_search_schema
 
 pytestmark = pytest.mark.replica
 

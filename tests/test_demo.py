@@ -7,7 +7,8 @@ import subprocess
 import psycopg
 
 from apexdb.cli.demo import DEMO_STEPS
-from conftest import apexdb_executable
+
+from support import apexdb_executable
 
 
 def test_the_whole_tour_runs_and_can_run_again(pg_server):

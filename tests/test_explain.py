@@ -159,7 +159,7 @@ def test_tree_on_a_terminal_is_drawn_by_rich(items, monkeypatch):
 
 
 def test_explain_on_each_server_version(any_db):
-    from conftest import run_cli
+    from support import run_cli
 
     any_db.sql("CREATE TABLE t (id int PRIMARY KEY, kind text)")
     any_db.sql("INSERT INTO t SELECT g, 'k' || (g % 200) FROM generate_series(1, 30000) g")

@@ -145,7 +145,7 @@ def test_ctrl_c_cancels_the_statement_and_keeps_nothing(small):
     import subprocess
     import time
 
-    from conftest import apexdb_executable
+    from support import apexdb_executable
 
     proc = subprocess.Popen([*apexdb_executable(), "explain", "--analyze",
                              "WITH d AS (DELETE FROM small RETURNING id) SELECT pg_sleep(60), count(*) FROM d"],

@@ -1,7 +1,7 @@
 """``apexdb index list`` and ``apexdb index drop``."""
 from __future__ import annotations
 
-from test_index_create import indexes, make_table
+from support import indexes, make_table, run_cli
 
 
 def test_list_shows_every_index_with_its_shape_and_use(apex, db):
@@ -79,8 +79,6 @@ def test_drop_refuses_unknown_and_constraint_indexes(apex, db):
 def test_list_and_refusals_on_each_server_version(any_db, tmp_path):
     """PostgreSQL 18 with pgvector, and Debian's 15 without it: list works, builds and loads say why not."""
     import numpy as np
-
-    from conftest import run_cli
 
     any_db.sql("CREATE TABLE docs (id bigint PRIMARY KEY, body text, embedding real[])")
     any_db.sql("CREATE INDEX docs_body ON docs (body)")

@@ -4,10 +4,11 @@ from __future__ import annotations
 import pytest
 
 from apexdb.errors import BadInput
-from apexdb.ops import index_sizing
-from apexdb.ops.index_plan import IndexRequest, auto_lists, plan_index
-from apexdb.ops.index_sizing import MB, HostFacts, estimate_hnsw_bytes, parse_size, size_build
-from test_index_create import make_table
+from apexdb.ops.index import sizing as index_sizing
+from apexdb.ops.index.plan import IndexRequest, auto_lists, plan_index
+from apexdb.ops.index.sizing import MB, HostFacts, estimate_hnsw_bytes, parse_size, size_build
+
+from support import make_table
 
 
 def test_auto_lists_follows_pgvector_advice():
@@ -43,7 +44,7 @@ def big_plan(db):
 
     make_table(db, rows=100, dims=384)
     conn = psycopg.connect(db.dsn, autocommit=True)
-    plan = plan_index(conn, IndexRequest("items", "embedding"))
+    plan = plan_index(conn, IndexRequest(table="items", column="embedding"))
     plan.rows = 5_000_000
     yield conn, plan
     conn.close()
@@ -75,7 +76,7 @@ def test_small_graph_keeps_the_server_setting(db):
 
     make_table(db, rows=100, dims=8)
     with psycopg.connect(db.dsn, autocommit=True) as conn:
-        plan = plan_index(conn, IndexRequest("items", "embedding"))
+        plan = plan_index(conn, IndexRequest(table="items", column="embedding"))
         sizing = size_build(conn, plan)
         assert sizing.maintenance_work_mem_bytes == sizing.current_memory_bytes
         assert "kept" in sizing.reasons[0] and "which fits" in sizing.reasons[0]

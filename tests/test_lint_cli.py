@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
-from tests.test_lint_rules import FIXTURE, KEYS, SQL_DIR, lint
+from support import LINT_KEYS, LINT_PROJECT, LINT_SQL, lint, run_cli
+
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -56,7 +56,7 @@ def test_ignore_file_covers_every_statement_and_an_ignored_revision_lints_clean(
                            "CREATE INDEX b ON docs USING hnsw (embedding vector_l2_ops);\n")
     assert "vector-index-not-concurrent" not in {r for _, r in rules_of(lint(path, "--format", "json"))}
     # l08 breaks prefer-identity (Python comment) and vector-index-not-concurrent (SQL comment), both explained
-    result = lint("l08_ignored", "--config", str(FIXTURE / "alembic.ini"))
+    result = lint("l08_ignored", "--config", str(LINT_PROJECT / "alembic.ini"))
     assert result.exit_code == 0, result
     assert "no findings in 1 revision" in result.stdout
 
@@ -93,13 +93,13 @@ def test_the_table_names_each_finding_and_the_summary_goes_to_stderr(tmp_path):
 # -- JSON ------------------------------------------------------------------------------------
 
 def test_json_is_a_list_of_objects_with_the_documented_keys(tmp_path):
-    result = lint("l02_blocking_hnsw:l07_dimension_change", "--config", str(FIXTURE / "alembic.ini"),
+    result = lint("l02_blocking_hnsw:l07_dimension_change", "--config", str(LINT_PROJECT / "alembic.ini"),
                   "--format", "json")
     assert result.exit_code == 1
     findings = result.json
     assert isinstance(findings, list) and len(findings) >= 6
     for f in findings:
-        assert set(f) == KEYS
+        assert set(f) == LINT_KEYS
         assert isinstance(f["line"], int) and f["line"] >= 1
         assert f["severity"] in ("info", "warning", "critical")
     clean = lint(write(tmp_path, "SELECT 1;\n"), "--format", "json")
@@ -151,7 +151,7 @@ def test_pg_version_reaches_squawk(tmp_path):
 
 
 def test_a_folder_of_sql_files_is_linted_file_by_file():
-    result = lint(str(SQL_DIR), "--format", "json")
+    result = lint(str(LINT_SQL), "--format", "json")
     sources = {Path(f["source"]).name for f in result.json}
     assert sources == {"lint_002_index.sql"}  # 001 sets its timeouts, builds on its own new table: clean
     assert "in 2 files" in result.stderr
@@ -171,7 +171,7 @@ def test_a_missing_file_is_bad_input(tmp_path):
 
 @pytest.mark.parametrize("rng", ["nosuchrev", "l02_blocking_hnsw:nosuchrev", "deadbeef:"])
 def test_an_unknown_revision_range_is_bad_input(rng):
-    result = lint(rng, "--config", str(FIXTURE / "alembic.ini"))
+    result = lint(rng, "--config", str(LINT_PROJECT / "alembic.ini"))
     assert result.exit_code == 2, result
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
@@ -188,7 +188,7 @@ def test_sql_that_does_not_parse_is_one_clear_line(tmp_path):
 
 
 def test_two_ranges_are_refused():
-    result = lint("a:b", "c:d", "--config", str(FIXTURE / "alembic.ini"))
+    result = lint("a:b", "c:d", "--config", str(LINT_PROJECT / "alembic.ini"))
     assert result.exit_code == 2 and "one revision range" in result.stderr
 
 
@@ -207,8 +207,8 @@ def test_a_script_comment_without_a_reason_is_reported_with_its_file(tmp_path):
 
     project = tmp_path / "proj"
     (project / "versions").mkdir(parents=True)
-    shutil.copy(FIXTURE / "env.py", project / "env.py")
-    (project / "alembic.ini").write_text((FIXTURE / "alembic.ini").read_text())
+    shutil.copy(LINT_PROJECT / "env.py", project / "env.py")
+    (project / "alembic.ini").write_text((LINT_PROJECT / "alembic.ini").read_text())
     (project / "versions" / "r1_notes.py").write_text(
         'import sqlalchemy as sa\nfrom alembic import op\n\nrevision = "r1"\ndown_revision = None\n\n'
         "# apexdb: ignore prefer-identity\n"
@@ -232,7 +232,7 @@ def test_the_projects_squawk_config_is_honoured(tmp_path):
     import shutil
 
     project = tmp_path / "proj"
-    shutil.copytree(FIXTURE, project, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(LINT_PROJECT, project, ignore=shutil.ignore_patterns("__pycache__"))
     before = {f["rule"] for f in lint("l06_ivfflat_empty", "--config", str(project / "alembic.ini"),
                                        "--format", "json").json}
     assert "prefer-identity" in before

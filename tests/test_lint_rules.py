@@ -3,25 +3,14 @@ Alembic project in tests/fixtures/lint_project, and plain .sql files), and stays
 correct form of the same statement."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
-
-FIXTURE = Path(__file__).parent / "fixtures" / "lint_project"
-SQL_DIR = Path(__file__).parent / "fixtures" / "lint_sql"
-KEYS = {"source", "line", "rule", "severity", "message", "fix"}
-
-
-def lint(*args: str, env: dict | None = None):
-    """The real CLI; --pg-version pins squawk's rules so no test depends on a running server."""
-    extra = [] if any(a.startswith("--pg-version") or a == "--dsn" for a in args) else ["--pg-version", "18"]
-    return run_cli(["migrate", "lint", *args, *extra], env=env)
+from support import LINT_PROJECT, lint, run_cli
 
 
 def revision_findings(rev: str, *extra: str):
-    result = lint(rev, "--config", str(FIXTURE / "alembic.ini"), "--format", "json", *extra)
+    result = lint(rev, "--config", str(LINT_PROJECT / "alembic.ini"), "--format", "json", *extra)
     assert result.exit_code in (0, 1), result
     return result, result.json
 

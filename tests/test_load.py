@@ -187,7 +187,7 @@ def test_ctrl_c_rolls_the_load_back(db, tmp_path):
     import subprocess
     import time
 
-    from conftest import apexdb_executable
+    from support import apexdb_executable, wait_for
 
     table(db)
     path = _npy(tmp_path, vectors(n=20_000))
@@ -201,7 +201,9 @@ def test_ctrl_c_rolls_the_load_back(db, tmp_path):
         assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    time.sleep(0.5)
+    # the COPY is cancelled while it still waits; only then may the lock go (else it could run to the end)
+    wait_for(lambda: not db.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%%' "
+                                   "AND wait_event_type = 'Lock'"), "the COPY to be cancelled")
     blocker.execute("ROLLBACK")
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

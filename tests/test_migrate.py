@@ -8,12 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import _drop_database, _new_database
+from support import APEX_TABLES, REPO, alembic_version, drop_database, new_database, schema_snapshot, tables
 
-REPO = Path(__file__).resolve().parent.parent
 
-TABLES = {"documents", "chunks", "document_stats", "entities", "structured_data", "entity_id_mapping",
-          "documents_meta", "documents_vectors", "alembic_version"}
 CONSTRAINTS = {
     "pk_documents", "ck_documents_title_not_empty",
     "pk_chunks", "fk_chunks_document_id", "uq_chunks_document_id_chunk_index", "ck_chunks_chunk_index_not_negative",
@@ -27,49 +24,21 @@ CONSTRAINTS = {
 VECTOR_TABLES = ["documents", "chunks", "entities", "structured_data", "documents_vectors"]
 
 
-def fingerprint(db) -> dict:
-    """Everything about the public schema a migration could change (names, types, definitions)."""
-    return {
-        "columns": db.sql("SELECT table_name, column_name, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
-                          "pg_get_expr(d.adbin, d.adrelid) FROM information_schema.columns c "
-                          "JOIN pg_attribute a ON a.attrelid = format('%I.%I', c.table_schema, c.table_name)::regclass "
-                          "AND a.attname = c.column_name "
-                          "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
-                          "WHERE c.table_schema = 'public' ORDER BY 1, 2"),
-        "constraints": db.sql("SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated "
-                              "FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1, 2"),
-        "indexes": db.sql("SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid), indisvalid FROM pg_index "
-                          "WHERE indrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'public'::regnamespace) "
-                          "ORDER BY 1"),
-        "extensions": db.sql("SELECT extname FROM pg_extension WHERE extname = 'vector'"),
-    }
-
-
-def tables(db) -> set[str]:
-    return {r[0] for r in db.sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
-
-
-def version(db):
-    if not db.scalar("SELECT to_regclass('public.alembic_version') IS NOT NULL"):
-        return "no table"
-    return [r[0] for r in db.sql("SELECT version_num FROM alembic_version")]
-
-
 @pytest.fixture
 def other_db(pg_server):
-    database = _new_database(pg_server)
+    database = new_database(pg_server)
     yield database
-    _drop_database(database)
+    drop_database(database)
 
 
 def test_init_creates_every_table_constraint_and_index(apex, db):
     r = apex("init", "--format", "json")
     assert r.exit_code == 0, r
     assert [s["revision"] for s in r.json["migrations"]["steps"]] == ["0001", "0002", "0003", "0004"]
-    assert tables(db) == TABLES
-    names = {r[1] for r in fingerprint(db)["constraints"]}
+    assert tables(db) == APEX_TABLES
+    names = {r[1] for r in schema_snapshot(db)["constraints"]}
     assert CONSTRAINTS <= names, CONSTRAINTS - names
-    indexes = {name: (definition, valid) for name, definition, valid in fingerprint(db)["indexes"]}
+    indexes = {name: (definition, valid) for name, definition, valid in schema_snapshot(db)["indexes"]}
     assert all(valid for _, valid in indexes.values())
     for table in VECTOR_TABLES:
         definition = indexes[f"ix_{table}_embedding_hnsw"][0]
@@ -82,7 +51,7 @@ def test_init_creates_every_table_constraint_and_index(apex, db):
     for name in ("ix_entities_name", "ix_entities_entity_type", "ix_entity_id_mapping_neo4j_uuid",
                  "ix_entity_id_mapping_qdrant_point_id", "ix_structured_data_data_id"):
         assert name in indexes
-    types = {(t, c): (ty, notnull, default) for t, c, ty, notnull, default in fingerprint(db)["columns"]}
+    types = {(t, c): (ty, notnull, default) for t, c, ty, notnull, default in schema_snapshot(db)["columns"]}
     assert types[("entities", "confidence")][0] == "numeric(5,4)"
     assert types[("entities", "entity_type")][0] == "character varying(50)"
     assert types[("entities", "embedding")][0] == "vector(1536)"
@@ -101,12 +70,12 @@ def test_init_creates_every_table_constraint_and_index(apex, db):
 
 def test_init_is_idempotent_and_check_is_clean(apex, db):
     assert apex("init").exit_code == 0
-    before = fingerprint(db)
+    before = schema_snapshot(db)
     r = apex("init", "--format", "json")
     assert r.exit_code == 0, r
     assert r.json["migrations"]["steps"] == []
     assert {e["action"] for e in r.json["extensions"]} == {"already installed"}
-    assert fingerprint(db) == before
+    assert schema_snapshot(db) == before
     r = apex("migrate", "check")
     assert r.exit_code == 0, r
     assert "matches the models" in r.stdout
@@ -114,16 +83,16 @@ def test_init_is_idempotent_and_check_is_clean(apex, db):
 
 def test_down_base_then_migrate_round_trips(apex, db):
     assert apex("migrate").exit_code == 0
-    before = fingerprint(db)
+    before = schema_snapshot(db)
     r = apex("migrate", "down", "base", "--yes", "--format", "json")
     assert r.exit_code == 0, r
     assert [s["revision"] for s in r.json["steps"]] == ["0004", "0003", "0002", "0001"]
-    assert tables(db) == {"alembic_version"} and version(db) == []
+    assert tables(db) == {"alembic_version"} and alembic_version(db) == []
     assert db.sql("SELECT 1 FROM pg_extension WHERE extname = 'vector'") == []
     r = apex("migrate")
     assert r.exit_code == 0, r
-    assert fingerprint(db) == before
-    assert version(db) == ["0004"]
+    assert schema_snapshot(db) == before
+    assert alembic_version(db) == ["0004"]
 
 
 def test_down_needs_confirmation_off_a_terminal(apex, db):
@@ -131,10 +100,10 @@ def test_down_needs_confirmation_off_a_terminal(apex, db):
     r = apex("migrate", "down", "0002")
     assert r.exit_code == 2
     assert "--yes" in r.stderr
-    assert version(db) == ["0004"]
+    assert alembic_version(db) == ["0004"]
     r = apex("migrate", "down", "-1", "--yes")
     assert r.exit_code == 0, r
-    assert version(db) == ["0003"]
+    assert alembic_version(db) == ["0003"]
     assert db.scalar("SELECT count(*) FROM pg_indexes WHERE indexname LIKE '%hnsw'") == 0
 
 
@@ -145,8 +114,8 @@ def test_plain_alembic_from_the_repository_root_gives_the_same_schema(apex, db, 
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "Running upgrade 0003 -> 0004" in proc.stderr
-    assert fingerprint(other_db) == fingerprint(db)
-    assert version(other_db) == ["0004"]
+    assert schema_snapshot(other_db) == schema_snapshot(db)
+    assert alembic_version(other_db) == ["0004"]
 
 
 def test_status_history_and_check_flag(apex, db):
@@ -182,7 +151,7 @@ def test_stamp_and_unknown_revision(apex, db):
     r = apex("migrate", "up", "nosuchrev")
     assert r.exit_code == 2
     assert "unknown revision 'nosuchrev'" in r.stderr
-    assert version(db) == "no table"
+    assert alembic_version(db) == "no table"
     r = apex("migrate", "stamp", "0001", "--format", "json")
     assert r.exit_code == 0, r
     assert r.json["current"] == ["0001"]
@@ -223,7 +192,7 @@ def test_database_at_a_revision_the_project_does_not_know(apex, db):
     r = apex("migrate")
     assert r.exit_code == 2, r
     assert "ffffffff" in r.stderr and "Traceback" not in r.stderr
-    assert version(db) == ["ffffffff"]
+    assert alembic_version(db) == ["ffffffff"]
 
 
 def test_down_base_keeps_pgvector_when_other_tables_use_it(apex, db):
@@ -233,4 +202,4 @@ def test_down_base_keeps_pgvector_when_other_tables_use_it(apex, db):
     assert r.exit_code == 0, r
     assert tables(db) == {"alembic_version", "someone_elses"}
     assert db.scalar("SELECT extversion FROM pg_extension WHERE extname = 'vector'") is not None
-    assert apex("migrate").exit_code == 0 and version(db) == ["0004"]
+    assert apex("migrate").exit_code == 0 and alembic_version(db) == ["0004"]

@@ -6,30 +6,13 @@ import os
 import signal
 import subprocess
 import threading
-import time
 from pathlib import Path
 
-import pytest
 
-from conftest import apexdb_executable
-from test_migrate import fingerprint, tables, version
+from support import alembic_version, run_cli, schema_snapshot, start_apexdb, tables, wait_for
+
 
 PROJECT = Path(__file__).parent / "fixtures" / "migrate_project"
-
-
-def wait_for(predicate, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def start(db, *args, env=None) -> subprocess.Popen:
-    return subprocess.Popen([*apexdb_executable(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "APEXDB_DSN": db.dsn, **(env or {})})
 
 
 def waiting_for_lock(db) -> int:
@@ -50,13 +33,11 @@ def test_tables_without_alembic_version_are_refused(apex, db):
 
 
 def test_server_without_pgvector(any_db):
-    from conftest import run_cli
-
     r = run_cli(["init", "--format", "json"], env={"APEXDB_DSN": any_db.dsn})
     pg15 = any_db.scalar("SHOW server_version_num") < "160000"
     if not pg15:
         assert r.exit_code == 0, r
-        assert version(any_db) == ["0004"]
+        assert alembic_version(any_db) == ["0004"]
         return
     assert r.exit_code == 4, r
     assert "the vector extension (pgvector) is not available on this server (PostgreSQL 15" in r.stderr
@@ -64,7 +45,7 @@ def test_server_without_pgvector(any_db):
     assert tables(any_db) == set()
     r = run_cli(["migrate"], env={"APEXDB_DSN": any_db.dsn})
     assert r.exit_code == 4 and "pgvector" in r.stderr
-    assert version(any_db) in ("no table", [])
+    assert alembic_version(any_db) in ("no table", [])
 
 
 def _lock(db, table: str, mode: str = "SHARE UPDATE EXCLUSIVE"):
@@ -85,17 +66,27 @@ def test_locked_table_times_out_retries_and_gives_up(apex, db):
     assert r.exit_code == 4, r
     assert "retry 1/2" in r.stderr and "retry 2/2" in r.stderr
     assert "revision 0003" in r.stderr and "SQLSTATE 55P03" in r.stderr
-    assert version(db) == ["0002"]
+    assert alembic_version(db) == ["0002"]
     assert db.scalar("SELECT count(*) FROM pg_index WHERE NOT indisvalid") == 0
     r = apex("migrate")
     assert r.exit_code == 0, r
-    assert version(db) == ["0004"]
+    assert alembic_version(db) == ["0004"]
 
 
 def test_locked_table_released_during_retries_completes(apex, db):
     assert apex("migrate", "0002").exit_code == 0
     holder = _lock(db, "entities", "ACCESS EXCLUSIVE")
-    release = threading.Timer(1.5, lambda: (holder.rollback(), holder.close()))
+    waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'entities'::regclass"
+
+    def release_after_the_first_timeout():
+        try:  # the first attempt waits for the lock, then gives up: release it during the backoff
+            wait_for(lambda: db.scalar(waiting), "the migration to wait for the lock")
+            wait_for(lambda: not db.scalar(waiting), "the first attempt to time out", step=0.01)
+        finally:
+            holder.rollback()
+            holder.close()
+
+    release = threading.Thread(target=release_after_the_first_timeout)
     release.start()
     try:
         r = apex("migrate", "--lock-timeout", "200ms", "--retries", "10", "--format", "json")
@@ -105,11 +96,11 @@ def test_locked_table_released_during_retries_completes(apex, db):
     assert r.json["retries"] >= 1
     assert "lock timeout" in r.stderr and "with the timeouts set again" in r.stderr
     assert [s["revision"] for s in r.json["steps"]] == ["0003", "0004"]
-    assert version(db) == ["0004"]
+    assert alembic_version(db) == ["0004"]
 
 
 def test_ctrl_c_during_a_migration_rolls_back_that_revision_and_rerun_completes(db):
-    proc = start(db, "migrate", "--config", str(PROJECT), env={"FIXTURE_SLEEP": "60"})
+    proc = start_apexdb(db.dsn, "migrate", "--config", str(PROJECT), env={"FIXTURE_SLEEP": "60"})
     try:
         wait_for(lambda: db.sql("SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%%' "
                                 "AND datname = current_database()"), "the sleeping revision")
@@ -120,13 +111,13 @@ def test_ctrl_c_during_a_migration_rolls_back_that_revision_and_rerun_completes(
     assert proc.returncode == 130, err
     assert "interrupted during revision z7 (rolled back); the database is at z6" in err
     assert "Traceback" not in err
-    assert version(db) == ["z6"]
+    assert alembic_version(db) == ["z6"]
     assert db.sql("SELECT 1 FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'note'") == []
     assert db.sql("SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%%' AND state = 'active'") == []
-    rerun = start(db, "migrate", "--config", str(PROJECT))
+    rerun = start_apexdb(db.dsn, "migrate", "--config", str(PROJECT))
     out, err = rerun.communicate(timeout=120)
     assert rerun.returncode == 0, err
-    assert "z7" in out and version(db) == ["z7"]
+    assert "z7" in out and alembic_version(db) == ["z7"]
 
 
 def test_ctrl_c_during_a_concurrent_index_build_leaves_no_invalid_index(apex, db):
@@ -136,7 +127,7 @@ def test_ctrl_c_during_a_concurrent_index_build_leaves_no_invalid_index(apex, db
     snapshot.autocommit = False
     snapshot.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
     snapshot.execute("SELECT count(*) FROM documents_meta").fetchone()
-    proc = start(db, "migrate", "--lock-timeout", "0")
+    proc = start_apexdb(db.dsn, "migrate", "--lock-timeout", "0")
     try:
         wait_for(lambda: db.sql("SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
                                 "WHERE NOT i.indisvalid AND c.relname LIKE '%%hnsw'"), "the invalid index")
@@ -149,7 +140,7 @@ def test_ctrl_c_during_a_concurrent_index_build_leaves_no_invalid_index(apex, db
     assert proc.returncode == 130, err
     assert "interrupted during revision 0004" in err
     assert db.scalar("SELECT count(*) FROM pg_index WHERE NOT indisvalid") == 0
-    assert version(db) == ["0003"]
+    assert alembic_version(db) == ["0003"]
     r = apex("migrate")
     assert r.exit_code == 0, r
     assert db.scalar("SELECT count(*) FROM pg_indexes WHERE indexname LIKE '%%hnsw'") == 5
@@ -161,7 +152,7 @@ def test_two_migrates_at_once_wait_for_each_other(db):
     # Hold the migration lock ourselves so both runs are certainly waiting at the same time.
     holder = db.connect()
     holder.execute("SELECT pg_advisory_lock(%s)", [lock_key()])
-    runs = [start(db, "migrate", "--format", "json") for _ in range(2)]
+    runs = [start_apexdb(db.dsn, "migrate", "--format", "json") for _ in range(2)]
     try:
         wait_for(lambda: waiting_for_lock(db) == 2, "both runs to wait for the lock")
         holder.execute("SELECT pg_advisory_unlock(%s)", [lock_key()])
@@ -175,7 +166,7 @@ def test_two_migrates_at_once_wait_for_each_other(db):
         assert "another migration" in err and "waiting" in err
     applied = [[s["revision"] for s in json.loads(out)["steps"]] for out, _ in results]
     assert sorted(applied) == [[], ["0001", "0002", "0003", "0004"]]
-    assert version(db) == ["0004"]
+    assert alembic_version(db) == ["0004"]
     assert all(json.loads(out)["waited_for_lock"] for out, _ in results)
 
 
@@ -193,7 +184,7 @@ def test_plain_alembic_waits_for_a_running_apexdb_migrate(db):
                             text=True)
     try:
         wait_for(lambda: waiting_for_lock(db) == 1, "alembic to wait for the lock")
-        assert version(db) == "no table"
+        assert alembic_version(db) == "no table"
         holder.execute("SELECT pg_advisory_unlock(%s)", [lock_key()])
         _out, err = proc.communicate(timeout=180)
     finally:
@@ -201,8 +192,8 @@ def test_plain_alembic_waits_for_a_running_apexdb_migrate(db):
         proc.kill()
     assert proc.returncode == 0, err
     assert "holds the migration lock; waiting" in err
-    assert version(db) == ["0004"]
-    assert fingerprint(db)["indexes"]
+    assert alembic_version(db) == ["0004"]
+    assert schema_snapshot(db)["indexes"]
 
 
 def test_deadlock_is_retried_with_the_settings_applied_again(apex, db):
@@ -211,7 +202,7 @@ def test_deadlock_is_retried_with_the_settings_applied_again(apex, db):
     other.autocommit = False
     other.execute("SET deadlock_timeout = '20s'")  # so the migration's backend detects the deadlock
     other.execute("LOCK TABLE owners IN ACCESS EXCLUSIVE MODE")
-    proc = start(db, "migrate", "--config", str(PROJECT), "--format", "json", env={"FIXTURE_TOUCH_OWNERS": "1"})
+    proc = start_apexdb(db.dsn, "migrate", "--config", str(PROJECT), "--format", "json", env={"FIXTURE_TOUCH_OWNERS": "1"})
     try:
         # the migration holds items (ADD COLUMN) and waits for owners ...
         wait_for(lambda: db.sql("SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'owners'::regclass"),
@@ -226,7 +217,7 @@ def test_deadlock_is_retried_with_the_settings_applied_again(apex, db):
     assert proc.returncode == 0, err
     assert "deadlock: revision z7: deadlock detected; retry 1/5" in err
     assert json.loads(out)["retries"] == 1
-    assert version(db) == ["z7"]
+    assert alembic_version(db) == ["z7"]
 
 
 def test_statement_timeout_applies_to_migrations(apex, db):
@@ -234,7 +225,7 @@ def test_statement_timeout_applies_to_migrations(apex, db):
     r = apex("migrate", "--config", str(PROJECT), "--statement-timeout", "300ms", env={"FIXTURE_SLEEP": "30"})
     assert r.exit_code == 4, r
     assert "revision z7" in r.stderr and "statement timeout" in r.stderr and "57014" in r.stderr
-    assert version(db) == ["z6"]
+    assert alembic_version(db) == ["z6"]
     assert db.sql("SELECT 1 FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'note'") == []
 
 
@@ -253,7 +244,7 @@ def test_plain_alembic_retries_a_lock_timeout_too(apex, db):
         holder.close()
     assert proc.returncode != 0
     assert "lock timeout" in proc.stderr and "retry 1/1" in proc.stderr
-    assert version(db) == ["0002"]
+    assert alembic_version(db) == ["0002"]
 
 
 def test_two_inits_at_once_create_the_extension_once(db):
@@ -262,7 +253,7 @@ def test_two_inits_at_once_create_the_extension_once(db):
     db.sql("DROP EXTENSION vector")
     holder = db.connect()
     holder.execute("SELECT pg_advisory_lock(%s)", [lock_key()])
-    runs = [start(db, "init", "--format", "json") for _ in range(2)]
+    runs = [start_apexdb(db.dsn, "init", "--format", "json") for _ in range(2)]
     try:
         wait_for(lambda: waiting_for_lock(db) == 2, "both inits to wait for the lock")
         holder.execute("SELECT pg_advisory_unlock(%s)", [lock_key()])
@@ -275,4 +266,4 @@ def test_two_inits_at_once_create_the_extension_once(db):
     actions = sorted(next(e["action"] for e in json.loads(out)["extensions"] if e["extension"] == "vector")
                      for out, _ in results)
     assert actions == ["already installed", "created"]
-    assert version(db) == ["0004"]
+    assert alembic_version(db) == ["0004"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from test_migrate import REPO, version
+from support import REPO, alembic_version
+
 
 PROJECT = Path(__file__).parent / "fixtures" / "migrate_project"
 
@@ -24,7 +25,7 @@ def test_project_from_current_directory(apex, db, monkeypatch):
     r = apex("migrate", "z2", "--format", "json")
     assert r.exit_code == 0, r
     assert [s["revision"] for s in r.json["steps"]] == ["z1", "z2"]
-    assert version(db) == ["z2"]
+    assert alembic_version(db) == ["z2"]
     assert db.scalar("SELECT count(*) FROM items") == 3000
 
 
@@ -52,7 +53,7 @@ def test_zero_downtime_helpers_through_a_real_project(apex, db):
     # contract: the numeric column has the old name, trigger and function are gone
     r = apex("migrate", *cfg)
     assert r.exit_code == 0, r
-    assert version(db) == ["z7"]
+    assert alembic_version(db) == ["z7"]
     cols = columns(db, "items")
     assert cols["price"] == ("numeric(12,2)", False) and "price_new" not in cols
     assert db.sql("SELECT tgname FROM pg_trigger WHERE tgrelid = 'items'::regclass AND NOT tgisinternal") == []
@@ -103,7 +104,7 @@ def test_new_revision_and_autogenerate_renders_pgvector_with_its_import(apex, db
     assert r.exit_code == 0, r
     r = apex("migrate", "new", "-m", "empty one", "--format", "json", *cfg)
     assert r.exit_code == 0, r
-    assert r.json["down_revision"] == version(db)[0]
+    assert r.json["down_revision"] == alembic_version(db)[0]
     assert "def downgrade() -> None:" in Path(r.json["path"]).read_text()
     r = apex("migrate", "new", "-m", "  ", *cfg)
     assert r.exit_code == 2
@@ -134,7 +135,7 @@ def test_an_installed_apexdb_migrates_from_its_packaged_copy(db, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "apexdb", "migrate", "--format", "json"], cwd=work, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert version(db) == ["0004"]
+    assert alembic_version(db) == ["0004"]
     proc = subprocess.run([sys.executable, "-m", "apexdb", "migrate", "new", "-m", "x"], cwd=work, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "part of the installed package" in proc.stderr

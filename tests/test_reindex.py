@@ -174,7 +174,7 @@ def test_ctrl_c_during_concurrent_reindex_leaves_no_ccnew(db):
     import subprocess
     import time
 
-    from conftest import apexdb_executable
+    from support import apexdb_executable, wait_for
 
     bloated_index(db)
     with db.connect() as writer:
@@ -191,8 +191,12 @@ def test_ctrl_c_during_concurrent_reindex_leaves_no_ccnew(db):
                 time.sleep(0.05)
             assert leftovers(db) == ["events_k_ccnew"]
             proc.send_signal(signal.SIGINT)
-            time.sleep(0.5)
-            writer.execute("COMMIT")  # the clean-up's DROP INDEX CONCURRENTLY waits for the writer too
+            # the REINDEX is cancelled and the clean-up's DROP INDEX CONCURRENTLY waits for the writer too;
+            # only then may the writer commit (before, the REINDEX could simply finish)
+            wait_for(lambda: db.scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND state = 'active' "
+                                       "AND query ILIKE 'DROP INDEX CONCURRENTLY%%'", [db.name]),
+                     "the clean-up to wait for the writer")
+            writer.execute("COMMIT")
             out, err = proc.communicate(timeout=60)
         finally:
             if proc.poll() is None:

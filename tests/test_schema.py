@@ -1,8 +1,7 @@
 """apexdb schema show: the catalog as tables, on the Apex schema and on any database."""
 from __future__ import annotations
 
-from conftest import run_cli
-from test_migrate import TABLES
+from support import APEX_TABLES, run_cli
 
 
 def test_show_lists_every_table_with_sizes(apex, db):
@@ -10,7 +9,7 @@ def test_show_lists_every_table_with_sizes(apex, db):
     r = apex("schema", "show", "--format", "json")
     assert r.exit_code == 0, r
     found = {t["table"]: t for t in r.json["tables"]}
-    assert set(found) == TABLES
+    assert set(found) == APEX_TABLES
     entities = found["entities"]
     assert entities["columns"] == 7 and entities["indexes"] == 6
     assert entities["total_bytes"] == entities["table_bytes"] + entities["index_bytes"] > 0

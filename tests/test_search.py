@@ -8,50 +8,10 @@ import types
 import numpy as np
 import pytest
 
+from support import clustered, load_items, true_neighbours
+
+
 N, DIMS = 2000, 32
-
-
-def clustered(n: int = N, dims: int = DIMS, clusters: int = 20, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    centers = rng.normal(size=(clusters, dims))
-    return (centers[rng.integers(0, clusters, n)] + 0.35 * rng.normal(size=(n, dims))).astype(np.float32)
-
-
-def load_items(db, vectors: np.ndarray, table: str = "items", index: str | None = "hnsw",
-               metric: str = "cosine", with_options: str = "") -> None:
-    """``table(id, title, category, metadata, embedding)``; ids 1..n; an ANN index unless None."""
-    dims = vectors.shape[1]
-    with db.connect() as conn:
-        conn.execute(f"CREATE TABLE {table} (id bigint PRIMARY KEY, title text, category text, "
-                     f"metadata jsonb, embedding vector({dims}))")
-        with conn.cursor().copy(f"COPY {table} FROM STDIN") as copy:
-            for i, vec in enumerate(vectors, 1):
-                meta = {"lang": "fr" if i % 10 == 0 else "en", "n": i % 5}
-                copy.write_row((i, f"item {i}", "abc"[i % 3], json.dumps(meta),
-                                "[" + ",".join(map(str, vec.tolist())) + "]"))
-        if index:
-            conn.execute(f"CREATE INDEX {table}_ann ON {table} USING {index} "
-                         f"(embedding vector_{metric}_ops) {with_options}")
-        conn.execute(f"ANALYZE {table}")
-
-
-def true_neighbours(vectors: np.ndarray, query: np.ndarray, k: int, metric: str = "cosine",
-                    exclude: int | None = None, mask: np.ndarray | None = None) -> list[int]:
-    """Ids (1-based) of the exact top-k."""
-    x = vectors.astype(np.float64)
-    q = query.astype(np.float64)
-    if metric == "cosine":
-        dist = 1 - (x @ q) / (np.linalg.norm(x, axis=1) * np.linalg.norm(q))
-    elif metric == "l2":
-        dist = np.linalg.norm(x - q, axis=1)
-    else:
-        dist = -(x @ q)
-    if exclude is not None:
-        dist[exclude - 1] = np.inf
-    if mask is not None:
-        dist[~mask] = np.inf
-    order = np.argsort(dist, kind="stable")[:k]
-    return [int(i) + 1 for i in order if np.isfinite(dist[i])]
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_search import clustered, load_items
+from support import clustered, load_items
 
 
 @pytest.fixture

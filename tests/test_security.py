@@ -5,7 +5,8 @@ import json
 
 import numpy as np
 
-from conftest import run_cli
+from support import run_cli
+
 
 HOSTILE = 'x; drop table y'
 

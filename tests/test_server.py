@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from apexdb.db.embedded import EmbeddedServer
-from conftest import run_cli
-from test_errors import one_clear_line
+
+from support import one_clear_line, run_cli
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import threading
 import psycopg
 import pytest
 
-from conftest import run_cli
+from support import run_cli
 
 
 def cli(database, *args, input=None):

@@ -5,7 +5,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from conftest import run_cli
+from support import run_cli
 
 
 def make_role(db, suffix: str, grant: str | None) -> str:

@@ -7,23 +7,14 @@ import numpy as np
 import psycopg
 import pytest
 
-from test_search import load_items, true_neighbours
+from support import TUNE_DIMS, TUNE_K, TUNE_ROWS, WEAK_HNSW, load_items, true_neighbours, tune_data
 
-N, DIMS, K = 4000, 48, 10
-# Overlapping clusters and a deliberately weak graph (m=6, ef_construction=12): recall@10 climbs
-# from ~0.65 at ef_search 10 to ~0.94 at 80, so there is something to tune on a table this small.
-WEAK_HNSW = "WITH (m = 6, ef_construction = 12)"
+
+N, DIMS, K = TUNE_ROWS, TUNE_DIMS, TUNE_K
+data = tune_data
 # 100 held-out queries estimate recall@10 to about +-0.02 (and pgvector builds its graph with
 # random levels), so checks against the target allow that much.
 NOISE = 0.03
-
-
-def data(seed: int = 1, n: int = N, queries: int = 0):
-    rng = np.random.default_rng(seed)
-    centers = rng.normal(size=(20, DIMS))
-    rows = centers[rng.integers(0, 20, n)] + 1.5 * rng.normal(size=(n, DIMS))
-    fresh = centers[rng.integers(0, 20, queries)] + 1.5 * rng.normal(size=(queries, DIMS))
-    return rows.astype(np.float32), fresh.astype(np.float32)
 
 
 @pytest.fixture

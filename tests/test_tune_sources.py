@@ -11,9 +11,8 @@ import numpy as np
 import psycopg
 import pytest
 
-from conftest import apexdb_executable
-from test_search import load_items, true_neighbours
-from test_tune import DIMS, K, WEAK_HNSW, data
+from support import TUNE_DIMS as DIMS, TUNE_K as K, WEAK_HNSW, apexdb_executable, load_items, true_neighbours
+from support import tune_data as data
 
 SCRATCH_APP = "apexdb tune (scratch copy)"
 

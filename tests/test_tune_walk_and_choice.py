@@ -59,3 +59,29 @@ def test_choose_takes_each_familys_least_passing_value_then_the_fastest_family()
     assert choose(faster_family, 0.95, allowed=lambda v: True).key == ("it", 20)  # the family's least value
     close = [Candidate(("plain", 64), 64, 0.96, 1.0), Candidate(("it", 20), 20, 0.96, 0.98)]
     assert choose(close, 0.95, allowed=lambda v: True).key == ("it", 20)
+
+
+def test_the_walk_goes_on_below_where_the_planner_leaves_the_index():
+    """Doubling from 8 lands on 16, where the planner prefers a scan (a small table): the least
+    passing value lies between 8 and 16 and must still be found, not given up on."""
+    from types import SimpleNamespace
+
+    from apexdb.ops.tune.run import Trial, _LeavesIndex, _Sweep
+
+    sweep = _Sweep.__new__(_Sweep)
+    sweep.notes, sweep.parameter, sweep.out_of_time = [], "ivfflat.probes", lambda: False
+    sweep.work = SimpleNamespace(target=SimpleNamespace(index=SimpleNamespace(name="items_ann")))
+    asked = []
+
+    def evaluate(family, extra, value, force=False):
+        asked.append(value)
+        if value >= 16:
+            nan = float("nan")
+            raise _LeavesIndex(Trial(value, {}, family, None, None, None, None, nan, nan, nan, index_used=False),
+                               "the table is small")
+        return SimpleNamespace(fit_lower=0.5 + 0.04 * value)  # 0.9 from 10 on
+
+    sweep.evaluate = evaluate
+    assert sweep.walk("plain", {}, 1, 19, 0.9) == 10
+    assert 16 in asked and max(v for v in asked if v != 16) < 16
+    assert any("stops using items_ann" in note for note in sweep.notes)

@@ -7,22 +7,8 @@ import time
 
 import pytest
 
-from conftest import apexdb_executable
-
-
-def make_dead_tuples(db, table: str = "items", rows: int = 4000, filler: int = 20) -> int:
-    """A table with autovacuum off and ``rows // 2`` dead tuples whose statistics are flushed."""
-    with db.connect() as conn:
-        conn.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v text) WITH (autovacuum_enabled = off)")
-        conn.execute(f"INSERT INTO {table} SELECT g, repeat('x', %s) FROM generate_series(1, %s) g",
-                     [filler, rows])
-        conn.execute(f"UPDATE {table} SET v = v || 'y' WHERE id % 2 = 0")
-        conn.execute("SELECT pg_stat_force_next_flush()")  # this backend's counts reach shared stats now
-    return rows // 2
-
-
-def dead_tuples(db, table: str) -> int:
-    return db.scalar("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = %s", [table])
+from support import (apexdb_executable, dead_tuples, make_dead_tuples, pin_first_page, release_pin, run_cli,
+                     start_apexdb, wait_for)
 
 
 def test_dead_tuples_drop_after_vacuum(apex, db):
@@ -109,44 +95,44 @@ def test_locked_table_is_skipped_after_lock_timeout_and_says_who_holds_it(apex, 
     assert dead_tuples(db, "items") > 0
 
 
-def slow_vacuum(db) -> None:
-    """Make this database's VACUUMs crawl (cost-based delay), so progress and Ctrl-C can be seen."""
-    db.sql(f'ALTER DATABASE "{db.name}" SET vacuum_cost_delay = 5')
-    db.sql(f'ALTER DATABASE "{db.name}" SET vacuum_cost_limit = 1')
-
-
 def test_progress_is_read_on_a_second_connection(db):
     from apexdb.db.connection import Target, connect
     from apexdb.ops.maintenance import MaintenanceSettings, open_maintenance_connection
     from apexdb.ops.maintenance.vacuum import VacuumOptions, vacuum_tables
 
     make_dead_tuples(db, rows=30000, filler=60)
-    slow_vacuum(db)
     target = Target(db.dsn, "test", "test")
     seen = []
-    conn = open_maintenance_connection(target, MaintenanceSettings())
+    pin = pin_first_page(db, "items")  # the VACUUM waits on the first page until a sample was seen
+
+    def on_progress(label, sample):
+        seen.append((label, sample))
+        release_pin(pin)
+
+    settings = MaintenanceSettings(statement_timeout="120s")  # a watcher that never samples fails the step
+    conn = open_maintenance_connection(target, settings)
     watcher_conn = connect(target)
     try:
-        run = vacuum_tables(conn, ["items"], VacuumOptions(), MaintenanceSettings(),
-                            progress_connection=lambda: watcher_conn,
-                            on_progress=lambda label, row: seen.append((label, row)))
+        run = vacuum_tables(conn, ["items"], VacuumOptions(freeze=True), settings,
+                            progress_connection=lambda: watcher_conn, on_progress=on_progress)
     finally:
+        release_pin(pin)
         conn.close()
         watcher_conn.close()
-    assert run.steps[0].status == "done"
+    assert run.steps[0].status == "done", run.steps[0]
     assert seen, "no progress sample while VACUUM ran"
-    label, row = seen[-1]
-    assert label == "public.items" and row["kind"] == "vacuum"
-    assert row["heap_blks_total"] > 0 and row["phase"]
-    assert {"dead_items", "dead_item_bytes", "index_vacuum_count", "heap_blks_vacuumed"} <= set(row)
-    assert run.steps[0].progress is not None
+    label, sample = seen[-1]
+    assert label == "public.items" and sample.kind == "vacuum" and sample.unit == "heap blocks"
+    assert sample.total == sample.row["heap_blks_total"] > 0 and sample.phase and sample.phase in sample.detail
+    assert {"dead_items", "dead_item_bytes", "index_vacuum_count", "heap_blks_vacuumed"} <= set(sample.row)
+    assert run.steps[0].progress == sample.row
 
 
 def test_progress_queries_run_on_every_server(any_db):
     from apexdb.db.queries import fetch
 
     with any_db.connect() as conn:
-        for name in ("progress_vacuum", "maint_progress_cluster", "progress_create_index"):
+        for name in ("progress_vacuum", "progress_cluster", "progress_analyze", "progress_create_index"):
             assert fetch(conn, name, {"pid": conn.info.backend_pid}) == []
         for name, params in (("maint_table_stats", {"oids": [1259]}), ("maint_table_approx", {"oids": [1259]}),
                              ("maint_invalid_indexes", None), ("maint_lock_holders", {"relid": 1259}),
@@ -154,23 +140,22 @@ def test_progress_queries_run_on_every_server(any_db):
             fetch(conn, name, params)
 
 
-def test_ctrl_c_cancels_the_running_vacuum_and_reports_what_was_not_done(db):
-    make_dead_tuples(db, rows=30000, filler=60)
-    make_dead_tuples(db, "later", rows=100)
-    slow_vacuum(db)
-    import os
+def waiting_on_the_pin(db) -> int:
+    return db.scalar("SELECT count(*) FROM pg_stat_progress_vacuum p JOIN pg_stat_activity a USING (pid) "
+                     "WHERE p.datname = %s AND a.wait_event = 'BufferPin'", [db.name])
 
-    proc = subprocess.Popen([*apexdb_executable(), "vacuum", "items", "later", "--format", "json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "APEXDB_DSN": db.dsn})
+
+def test_ctrl_c_cancels_the_running_vacuum_and_reports_what_was_not_done(db):
+    make_dead_tuples(db)
+    make_dead_tuples(db, "later", rows=100)
+    pin = pin_first_page(db, "items")  # VACUUM (FREEZE) of items waits here: Ctrl-C certainly finds it running
+    proc = start_apexdb(db.dsn, "vacuum", "items", "later", "--freeze", "--format", "json")
     try:
-        deadline = time.monotonic() + 60
-        while not db.scalar("SELECT count(*) FROM pg_stat_progress_vacuum WHERE datname = %s", [db.name]):
-            assert time.monotonic() < deadline and proc.poll() is None, "VACUUM never started"
-            time.sleep(0.05)
+        wait_for(lambda: waiting_on_the_pin(db) or proc.poll() is not None, "VACUUM to start")
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
+        release_pin(pin)
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130, (out, err)
@@ -182,14 +167,14 @@ def test_ctrl_c_cancels_the_running_vacuum_and_reports_what_was_not_done(db):
     assert doc["summary"]["interrupted"] is True
     assert "interrupted" in err and "Traceback" not in err
     assert db.scalar("SELECT count(*) FROM pg_stat_progress_vacuum WHERE datname = %s", [db.name]) == 0
-    assert dead_tuples(db, "later") > 0
+    assert dead_tuples(db, "later") > 0 and dead_tuples(db, "items") > 0
 
 
 def test_settings_are_startup_options_not_session_state(db):
     from apexdb.db.connection import Target
     from apexdb.ops.maintenance import MaintenanceSettings, open_maintenance_connection
 
-    conn = open_maintenance_connection(Target(db.dsn, "test", "test"), MaintenanceSettings("750ms", "3min"))
+    conn = open_maintenance_connection(Target(db.dsn, "test", "test"), MaintenanceSettings(lock_timeout="750ms", statement_timeout="3min"))
     try:
         assert conn.execute("SHOW lock_timeout").fetchone()[0] == "750ms"
         assert conn.execute("SHOW statement_timeout").fetchone()[0] == "3min"
@@ -212,8 +197,6 @@ def test_parallel_and_freeze_reach_the_statement(apex, db):
 
 
 def test_vacuum_and_reindex_on_every_server_version(any_db):
-    from conftest import run_cli
-
     make_dead_tuples(any_db)
     env = {"APEXDB_DSN": any_db.dsn}
     r = run_cli(["vacuum", "items", "--format", "json"], env=env)
@@ -280,8 +263,6 @@ def test_full_on_a_terminal_runs_after_yes(db):
 
 
 def test_table_the_role_may_not_vacuum_is_reported_skipped_not_done(db):
-    from conftest import run_cli
-
     make_dead_tuples(db)
     db.sql("CREATE ROLE maint_reader LOGIN PASSWORD 'reader-pw'")
     db.sql("GRANT SELECT ON items TO maint_reader")
@@ -298,22 +279,17 @@ def test_table_the_role_may_not_vacuum_is_reported_skipped_not_done(db):
 
 def test_connection_killed_mid_vacuum_exits_3_and_runs_nothing_after(db):
     import json
-    import os
 
-    make_dead_tuples(db, rows=30000, filler=60)
+    make_dead_tuples(db)
     make_dead_tuples(db, "later", rows=100)
-    slow_vacuum(db)
-    proc = subprocess.Popen([*apexdb_executable(), "vacuum", "items", "later", "--format", "json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "APEXDB_DSN": db.dsn})
+    pin = pin_first_page(db, "items")  # VACUUM (FREEZE) of items waits here until its backend is killed
+    proc = start_apexdb(db.dsn, "vacuum", "items", "later", "--freeze", "--format", "json")
     try:
-        deadline = time.monotonic() + 60
-        while not db.scalar("SELECT count(*) FROM pg_stat_progress_vacuum WHERE datname = %s", [db.name]):
-            assert time.monotonic() < deadline and proc.poll() is None, "VACUUM never started"
-            time.sleep(0.05)
+        wait_for(lambda: waiting_on_the_pin(db) or proc.poll() is not None, "VACUUM to start")
         db.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_progress_vacuum WHERE datname = %s", [db.name])
         out, err = proc.communicate(timeout=60)
     finally:
+        release_pin(pin)
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 3, (out, err)

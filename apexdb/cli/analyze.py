@@ -25,8 +25,9 @@ def analyze(
     dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table",
 ) -> None:
     """ANALYZE tables, with the last analyze and the planner's row estimate before and after."""
-    from apexdb.cli.maintenance_common import audit_options, execute, maintenance_settings, show_plan
+    from apexdb.cli.maintenance_common import audit_options, execute, maintenance_settings
     from apexdb.ops.maintenance.vacuum import named_steps
+    from apexdb.render.maintenance import show_plan
 
     with Session(format, dsn, target) as s:
         settings = maintenance_settings(lock_timeout, statement_timeout, retries)
@@ -38,7 +39,7 @@ def analyze(
             from apexdb.ops.maintenance.plan import analyze_plan
 
             steps = analyze_plan(conn, **audit_options(threshold, exclude))
-            plan = show_plan(s, steps, "Analyze plan (from the vacuum audit)")
+            plan = show_plan(s.out, steps, "Analyze plan (from the vacuum audit)")
             if not steps:
                 return
         execute(s, "analyze", steps, settings, plan=plan)

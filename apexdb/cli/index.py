@@ -43,15 +43,14 @@ def create(
     dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table",
 ) -> None:
     """Build an HNSW or IVFFlat index: validated first, memory and workers sized for this build, live progress."""
-    from apexdb.ops.index_build import build_index
-    from apexdb.ops.index_plan import IndexRequest, plan_index
-    from apexdb.ops.index_sizing import size_build
-    from apexdb.render import Section, cols
+    from apexdb.ops.index import IndexRequest, build_index, open_build_connection, plan_index, size_build
+    from apexdb.render.index import POOLER_WARNING, build_progress, show_built
 
     with Session(format, dsn, target) as s:
         conn = s.connect(application_name="apexdb index create")
-        req = IndexRequest(table, column, method, metric, m, ef_construction, lists, name, where, halfvec,
-                           concurrently, replace)
+        req = IndexRequest(table=table, column=column, method=method, metric=metric, m=m,
+                           ef_construction=ef_construction, lists=lists, name=name, where=where, halfvec=halfvec,
+                           concurrently=concurrently, replace=replace)
         plan = plan_index(conn, req)
         sizing = size_build(conn, plan, memory=memory, workers=workers)
         for warning in plan.warnings:
@@ -61,44 +60,15 @@ def create(
                       f"Go on?", yes, what="a non-concurrent build on a large table")
         for note in [*plan.notes, plan.concurrently_reason, *sizing.reasons]:
             s.out.note(note)
-        from apexdb.ops.index_build import open_build_connection
-
         build_conn = open_build_connection(s.target, sizing)
         if build_conn.apexdb_applied_via == "session SET":
-            s.out.warn("the server refused startup options (a connection pooler?): the build's settings are "
-                       "session SETs, which a transaction-mode pooler may not keep; build indexes on a direct "
-                       "connection to the server")
+            s.out.warn(POOLER_WARNING)
         monitor = s.connect(application_name="apexdb index progress")
         with s.out.progress(f"building {plan.name}", total=None) as bar:
-            phase = [None]
-
-            def on_progress(sample) -> None:
-                # each phase counts something else (blocks, tuples, lockers): restart the bar and its ETA
-                if (sample.phase, sample.unit) != phase[0]:
-                    phase[0] = (sample.phase, sample.unit)
-                    bar.restart(total=sample.total or None, description=sample.phase, detail=sample.unit or "")
-                bar.update(completed=sample.done or 0, total=sample.total or None)
-
             with build_conn:  # closed when the build ends, its settings with it
-                result = build_index(build_conn, monitor, plan, sizing, on_progress=on_progress,
+                result = build_index(build_conn, monitor, plan, sizing, on_progress=build_progress(bar),
                                      on_notice=lambda msg: s.out.warn(f"server: {msg}"), on_event=s.out.note)
-        from dataclasses import asdict
-
-        from apexdb.render.format import human_bytes, human_seconds
-
-        items = [
-            ("index", result.index), ("definition", result.definition),
-            ("rows", f"{result.rows:,}"), ("size", human_bytes(result.size_bytes)),
-            ("build time", human_seconds(result.seconds) + (" (concurrently)" if result.concurrently else "")),
-            ("maintenance_work_mem", human_bytes(result.maintenance_work_mem_bytes)),
-            ("max_parallel_maintenance_workers", str(result.workers)),
-        ]
-        if result.replaced:
-            items.append(("replaced", result.replaced))
-        if result.notices:
-            items.append(("server notices", "; ".join(result.notices)))
-        s.out.sections([Section("Index built", [{"item": k, "value": v} for k, v in items], cols("item", "value"))],
-                       doc=asdict(result))
+        show_built(s.out, result)
 
 
 @index_app.command("list")
@@ -108,31 +78,11 @@ def list_(
     dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table",
 ) -> None:
     """Every index: method, opclass/metric, m/ef_construction/lists, size, scans, valid/ready, table rows, bytes per row."""
-    from dataclasses import asdict
-
-    from apexdb.ops.index_list import list_indexes
-    from apexdb.render import cols
+    from apexdb.ops.index import list_indexes
+    from apexdb.render.index import show_indexes
 
     with Session(format, dsn, target) as s:
-        found = list_indexes(s.connect(), table, vector_only=vector)
-        rows = []
-        for i in found:
-            params = ", ".join(f"{k}={getattr(i, k)}" for k in ("m", "ef_construction", "lists")
-                               if getattr(i, k) is not None)
-            state = "valid" if i.valid else ("INVALID" if i.ready else "INVALID, not ready")
-            rows.append({"index": f"{i.schema}.{i.name}" if i.schema != "public" else i.name, "table": i.table,
-                         "method": i.method, "keys": ", ".join(i.keys),
-                         "opclass": ", ".join(i.opclasses),
-                         "parameters": params, "size": i.size_bytes, "scans": i.scans, "state": state,
-                         "table_rows": i.table_rows, "bytes_per_row": i.bytes_per_row})
-        doc = []
-        for i in found:
-            item = asdict(i)
-            item["is_vector"] = i.is_vector
-            doc.append(item)
-        empty = "(no vector indexes)" if vector else "(no indexes)"
-        s.out.table(rows, cols("index", "table", "method", "keys", "opclass", "parameters", "size:bytes",
-                               "scans:int", "state", "table_rows:int", "bytes_per_row:float"), doc=doc, empty=empty)
+        show_indexes(s.out, list_indexes(s.connect(), table, vector_only=vector), vector_only=vector)
 
 
 @index_app.command("drop")
@@ -142,14 +92,11 @@ def drop(
     dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table",
 ) -> None:
     """Drop an index with DROP INDEX CONCURRENTLY (asks first; --yes when not on a terminal)."""
-    from apexdb.ops.index_list import drop as drop_it, plan_drop
-    from apexdb.render import cols
-    from apexdb.render.format import human_bytes
+    from apexdb.ops.index import drop as drop_it, plan_drop
+    from apexdb.render.index import drop_question, show_dropped
 
     with Session(format, dsn, target) as s:
         conn = s.connect(application_name="apexdb index drop")
         plan = plan_drop(conn, name)
-        s.confirm(f"Drop index {plan.index.display} on {plan.index.table} ({human_bytes(plan.index.size_bytes)})?",
-                  yes, what=f"dropping index {plan.index.display}")
-        result = drop_it(conn, plan)
-        s.out.table([result], cols("dropped", "table", "method", "size_bytes:bytes", "concurrently:bool"), doc=result)
+        s.confirm(drop_question(plan), yes, what=f"dropping index {plan.index.display}")
+        show_dropped(s.out, drop_it(conn, plan))

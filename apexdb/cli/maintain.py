@@ -25,9 +25,10 @@ def maintain(
     dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table",
 ) -> None:
     """One plan of the VACUUM, ANALYZE and REINDEX the audits call for, with reasons and cost; --apply runs it."""
-    from apexdb.cli.maintenance_common import audit_options, execute, maintenance_settings, show_plan
+    from apexdb.cli.maintenance_common import audit_options, execute, maintenance_settings
     from apexdb.ops.maintenance.plan import maintain_plan
     from apexdb.render.format import human_bytes
+    from apexdb.render.maintenance import show_maintain_plan, show_plan
 
     with Session(format, dsn, target) as s:
         settings = maintenance_settings(lock_timeout, statement_timeout, retries)
@@ -37,14 +38,12 @@ def maintain(
             s.out.warn(note)
         total = sum(st.cost_bytes or 0 for st in steps)
         if not apply or not steps:
-            plan = show_plan(s, steps, f"Maintenance plan ({len(steps)} step(s), about {human_bytes(total)} to read)",
+            plan = show_plan(s.out, steps, f"Maintenance plan ({len(steps)} step(s), about {human_bytes(total)} to read)",
                              empty="nothing to do: the vacuum and index audits found no work")
-            if s.out.fmt == "json" and steps:
-                s.out.document({"plan": plan, "applied": False, "total_cost_bytes": total, "notes": notes})
-            elif steps:
-                s.out.note("nothing was changed; run `apexdb maintain --apply` to carry out this plan")
+            if steps:
+                show_maintain_plan(s.out, plan, total, notes)
             return
-        plan = show_plan(s, steps, f"Maintenance plan ({len(steps)} step(s), about {human_bytes(total)} to read)")
+        plan = show_plan(s.out, steps, f"Maintenance plan ({len(steps)} step(s), about {human_bytes(total)} to read)")
         s.confirm(f"Run these {len(steps)} step(s) now (lock_timeout {settings.lock_timeout}; what cannot be "
                   f"locked is skipped)?", yes, what="maintain --apply")
         execute(s, "maintain", steps, settings, plan=plan)

@@ -1,5 +1,5 @@
-"""What vacuum, analyze, reindex and maintain share: their options, the plan table, and the
-run-and-report loop (progress, Ctrl-C summary, before/after table)."""
+"""What vacuum, analyze, reindex and maintain share: their options, and the run-and-report loop
+(progress bar, the results view from apexdb.render.maintenance, the exit code)."""
 from __future__ import annotations
 
 from typing import Annotated, Optional
@@ -41,50 +41,13 @@ def maintenance_settings(lock_timeout, statement_timeout, retries):
     from apexdb.ops.maintenance.connection import MaintenanceSettings
 
     lock = lock_timeout or str(load_config().setting("lock_timeout"))
-    return MaintenanceSettings(lock, statement_timeout, retries).validate()
-
-
-def show_plan(s: Session, steps, title: str, empty: str = "nothing to do: the audits found no work") -> list[dict]:
-    """Print the planned steps (people see them before anything runs); the rows, for JSON."""
-    from apexdb.render import Column, cols
-
-    rows = [{"action": st.action, "object": st.object, "reason": st.reason, "cost_bytes": st.cost_bytes,
-             "statement": _statement_text(st.statement)} for st in steps]
-    if s.out.fmt != "json":
-        s.out.table(rows, cols("action", "object", Column("reason", max_width=100), Column("cost_bytes", "size touched", "bytes")), title=title,
-                    empty=empty)
-    elif not steps:
-        s.out.document({"plan": [], "steps": [], "summary": {"steps": 0, "interrupted": False}})
-    return rows
-
-
-def _statement_text(statement) -> str:
-    from psycopg import sql
-
-    if isinstance(statement, sql.Composable):
-        try:
-            return statement.as_string(None)
-        except Exception:
-            return str(statement)
-    return str(statement)
+    return MaintenanceSettings(lock_timeout=lock, statement_timeout=statement_timeout, retries=retries).validate()
 
 
 def execute(s: Session, kind: str, steps, settings, *, plan=None, verbose: bool = False) -> None:
     """Run ``steps`` on a maintenance connection with a progress bar; render; raise for what was not done."""
-    from apexdb.ops.maintenance.connection import close_maintenance_connection, open_maintenance_connection
-
-    conn = open_maintenance_connection(s.target, settings)
-    try:
-        run = _run(s, kind, conn, steps, settings, verbose)
-    finally:
-        close_maintenance_connection(conn)
-    _render(s, kind, run, plan, verbose)
-
-
-def _run(s: Session, kind: str, conn, steps, settings, verbose: bool):
-    from apexdb.ops.maintenance.progress import describe_progress
-    from apexdb.ops.maintenance.runner import run_steps
-    from apexdb.ops.maintenance.vacuum import run_vacuum
+    from apexdb.ops.maintenance import run_maintenance
+    from apexdb.render.maintenance import progress_hooks, show_run
 
     progress_conn: list = []
 
@@ -94,37 +57,17 @@ def _run(s: Session, kind: str, conn, steps, settings, verbose: bool):
         return progress_conn[0]
 
     with s.out.progress(kind, total=None) as bar:
-        def on_progress(label, row):
-            done, total, detail = describe_progress(row["kind"], row)
-            bar.update(completed=done or 0, total=total, description=f"{kind} {label}", detail=detail)
-
-        def on_message(label, text):
-            if verbose:
-                for line in text.splitlines():
-                    s.out.note(f"{label}: {line}")
-
-        def on_step(result):
-            bar.update(description=f"{result.action} {result.object}: {result.status}")
-
-        runner = run_vacuum if kind in ("vacuum", "maintain") else run_steps
-        return runner(conn, steps, settings, progress_connection=open_progress if s.out.interactive else None,
-                      on_progress=on_progress, on_step=on_step, on_message=on_message)
+        run = run_maintenance(s.target, steps, settings,
+                              progress_connection=open_progress if s.out.interactive else None,
+                              **progress_hooks(s.out, bar, kind, verbose=verbose))
+    show_run(s.out, kind, run, plan=plan, verbose=verbose)
+    _raise_for(run)
 
 
-def _render(s: Session, kind: str, run, plan, verbose: bool) -> None:
+def _raise_for(run) -> None:
+    """The exit code of a run: 3 when the connection was lost, 130 when interrupted, 4 when a step was not done."""
     from apexdb.errors import DatabaseError, Interrupted
-    from apexdb.ops.maintenance.report import columns, held_back, run_document, step_row
-    from apexdb.render import cols
 
-    raw = s.out.fmt == "csv"  # CSV keeps raw numbers: a before and an after column per figure
-    rows = [step_row(r, raw=raw) for r in run.steps]
-    s.out.table(rows, cols(*columns(kind, raw=raw)), title=f"{kind.capitalize()} results",
-                doc=run_document(kind, run, plan=plan, messages=verbose))
-    for warning in held_back(run):
-        s.out.warn(warning)
-    if run.settings.get("applied_via") == "session SET":
-        s.out.warn("the server refused lock_timeout/statement_timeout as connection options (a pooler?); they were "
-                   "set for the session instead: behind a transaction-mode pooler they may not hold")
     summary = run.summary()
     not_done = run.not_done
     if run.connection_lost:

@@ -33,40 +33,27 @@ def reindex(
     dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table",
 ) -> None:
     """REINDEX (CONCURRENTLY by default) with progress, size before and after, and leftovers removed."""
-    from apexdb.cli.maintenance_common import audit_options, execute, maintenance_settings, show_plan
-    from apexdb.errors import BadInput
-    from apexdb.ops.maintenance import reindex as ops
+    from apexdb.cli.maintenance_common import audit_options, execute, maintenance_settings
+    from apexdb.ops.maintenance.plan import check_reindex_choice, reindex_targets
+    from apexdb.ops.maintenance.reindex import reindex_steps
+    from apexdb.render.format import human_bytes
+    from apexdb.render.maintenance import show_plan
 
-    chosen = sum(bool(x) for x in (indexes, table, invalid, bloated))
-    if chosen != 1:
-        raise BadInput("name the indexes, or give exactly one of --table, --invalid or --bloated")
+    check_reindex_choice(indexes=indexes, table=table, invalid=invalid, bloated=bloated)
+    audit = audit_options(threshold, exclude)
     with Session(format, dsn, target) as s:
         settings = maintenance_settings(lock_timeout, statement_timeout, retries)
-        conn = s.connect()
-        if indexes:
-            targets = ops.plan_for_indexes(conn, indexes)
-        elif table:
-            targets = ops.plan_for_table(conn, table)
-        elif invalid:
-            targets = ops.plan_for_invalid(conn)
-        else:
-            from apexdb.ops.maintenance.plan import bloated_plan
-
-            targets = bloated_plan(conn, **audit_options(threshold, exclude))
-        steps = ops.reindex_steps(targets, concurrently=concurrently)
+        targets = reindex_targets(s.connect(), indexes=indexes, table=table, invalid=invalid, bloated=bloated,
+                                  **audit)
+        steps = reindex_steps(targets, concurrently=concurrently)
         title = "Reindex plan" + ("" if concurrently else " (blocking)")
-        plan = show_plan(s, steps, title, empty="nothing to rebuild")
+        plan = show_plan(s.out, steps, title, empty="nothing to rebuild")
         if not steps:
             return
         if not concurrently:
             s.out.warn("REINDEX without CONCURRENTLY blocks writes to the table and reads that use the index "
                        "until it ends")
         total = sum(st.cost_bytes or 0 for st in steps)
-        s.confirm(f"Run these {len(steps)} step(s), reading about {_bytes(total)}?", yes, what="reindex")
+        s.confirm(f"Run these {len(steps)} step(s), reading about {human_bytes(total)}?", yes, what="reindex")
         execute(s, "reindex", steps, settings, plan=plan)
 
-
-def _bytes(n) -> str:
-    from apexdb.render.format import human_bytes
-
-    return human_bytes(n)

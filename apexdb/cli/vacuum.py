@@ -7,8 +7,7 @@ import typer
 
 from apexdb.cli.common import DsnOpt, FormatOpt, Session, TargetOpt, YesOpt
 from apexdb.cli.maintenance_common import (ExcludeOpt, LockTimeoutOpt, RetriesOpt, StatementTimeoutOpt,
-                                           ThresholdOpt, audit_options, execute, maintenance_settings,
-                                           show_plan)
+                                           ThresholdOpt, audit_options, execute, maintenance_settings)
 
 
 def register(app: typer.Typer) -> None:
@@ -36,8 +35,9 @@ def vacuum(
 ) -> None:
     """VACUUM tables with live progress and dead tuples, size and time before and after."""
     from apexdb.ops.maintenance.vacuum import VacuumOptions, named_steps
+    from apexdb.render.maintenance import full_vacuum_warning, show_plan
 
-    options = VacuumOptions(analyze, full, freeze, verbose, parallel).validate()
+    options = VacuumOptions(analyze=analyze, full=full, freeze=freeze, verbose=verbose, parallel=parallel).validate()
     with Session(format, dsn, target) as s:
         settings = maintenance_settings(lock_timeout, statement_timeout, retries)
         conn = s.connect()
@@ -48,17 +48,12 @@ def vacuum(
             from apexdb.ops.maintenance.plan import vacuum_plan
 
             steps = vacuum_plan(conn, options, **audit_options(threshold, exclude))
-            plan = show_plan(s, steps, "Vacuum plan (from the vacuum audit)")
+            plan = show_plan(s.out, steps, "Vacuum plan (from the vacuum audit)")
             if not steps:
                 return
         if full:
-            from apexdb.render.format import human_bytes
-
-            size = sum(st.cost_bytes or 0 for st in steps)
             if yes or s.out.interactive:  # off a terminal without --yes the refusal line says it all
-                s.out.warn("VACUUM FULL rewrites each table into a new file and holds an ACCESS EXCLUSIVE lock "
-                           "while it runs: every read and write of the table waits; it needs free disk space as "
-                           "large as the table" + (f" ({human_bytes(size)} in all)" if size else ""))
+                s.out.warn(full_vacuum_warning(steps))
             s.confirm(f"Run VACUUM FULL on {len(steps)} table(s)?", yes,
                       what="VACUUM FULL (ACCESS EXCLUSIVE lock, rewrites the table)")
         execute(s, "vacuum", steps, settings, plan=plan, verbose=verbose)

@@ -15,7 +15,6 @@ import pwd
 import shutil
 import stat
 import subprocess
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -391,9 +390,3 @@ def _dir_size(path: Path) -> int:
             except OSError:
                 pass
     return total
-
-
-def wait_gone(pid: int, seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and _pid_is_postgres(pid) is not None:
-        time.sleep(0.05)

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from apexdb.errors import BadInput
 
-DEMO_TABLE = "demo_items"
 DEMO_ROWS = 3000
 DEMO_DIMS = 384
 DEMO_SEED = 7

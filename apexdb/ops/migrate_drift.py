@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from apexdb.errors import BadInput, DatabaseError
-from apexdb.ops.migrate_safety import sqlstate_of
+from apexdb.db.retry import sqlstate_of
 from apexdb.ops.migrate_target import prepare_target, project_logging
 
 _WHERE = {"add": "in the models, missing from the database", "remove": "in the database, not in the models"}

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from apexdb.ops.migrate_safety import (SafetySettings, lock_key, migration_lock, run_with_retries,
-                                       settings_on_every_connection)
+from apexdb.db.retry import retry_on_lock
+from apexdb.ops.migrate_safety import SafetySettings, lock_key, migration_lock, settings_on_every_connection
 
 log = logging.getLogger("alembic.env")
 
@@ -119,11 +119,11 @@ def _run_guarded(target, attempt) -> None:
         def waiting(pid):
             log.warning("another migration (backend pid %s) holds the migration lock; waiting", pid)
 
-        def retrying(n, reason, exc, wait):
-            log.warning("%s (%s); retry %d/%d in %.1f s", reason, str(exc).splitlines()[0], n,
-                        settings.retries, wait)
+        def retrying(r):
+            log.warning("%s (%s); retry %d/%d in %.1f s", r.reason, str(r.error).splitlines()[0], r.retry,
+                        r.retries, r.wait_s)
 
         with migration_lock(lock_conn, lock_key(), on_wait=waiting), settings_on_every_connection(settings):
-            run_with_retries(attempt, settings, on_retry=retrying)
+            retry_on_lock(lambda _n: attempt(), retries=settings.retries, on_retry=retrying)
     finally:
         lock_conn.close()

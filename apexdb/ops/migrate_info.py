@@ -153,7 +153,7 @@ def new_revision(config, message: str, *, autogenerate: bool = False, dsn: str |
     except PermissionError as exc:
         raise BadInput(f"cannot write the revision file: {exc.strerror}: {exc.filename}") from None
     except Exception as exc:
-        from apexdb.ops.migrate_safety import sqlstate_of
+        from apexdb.db.retry import sqlstate_of
 
         state = sqlstate_of(exc)
         if state:

@@ -2,7 +2,7 @@
 
 One run: take the migration lock (a session advisory lock on a connection of its own, so
 a second run waits), set lock_timeout/statement_timeout on every connection the project's
-env.py opens, run Alembic, and retry the run on 55P03/40P01 with backoff and jitter.
+env.py opens, run Alembic, and retry the run on 55P03/40P01 (apexdb.db.retry).
 Alembic recomputes what is pending from ``alembic_version`` on each attempt, and apexdb's
 project runs each revision in its own transaction, so a failed or interrupted attempt
 leaves ``alembic_version`` at the last revision that committed and a rerun completes it.
@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass, field
 from apexdb.errors import ApexdbError, BadInput, DatabaseError, Interrupted, NotEnabled
 from apexdb.ops.alembic_project import is_apex_project
-from apexdb.ops.migrate_safety import (SafetySettings, lock_key, migration_lock, run_with_retries,
-                                       settings_on_every_connection, sqlstate_of)
+from apexdb.db.retry import RETRYABLE, retry_on_lock, sqlstate_of
+from apexdb.ops.migrate_safety import SafetySettings, lock_key, migration_lock, settings_on_every_connection
 from apexdb.ops.migrate_target import prepare_target, project_logging
 
 
@@ -201,18 +201,19 @@ def migrate(config, direction: str = "upgrade", destination: str = "head", *,
         result.waited_for_lock = True
         listener.waiting(pid)
 
-    def retrying(attempt, reason, exc, wait):
+    def retrying(r):
         running = watcher.abandon()
         result.retries += 1
         where = f"revision {running}: " if running else ""
-        listener.retrying(attempt, settings.retries, reason, where + _first_line(exc), wait)
+        listener.retrying(r.retry, r.retries, r.reason, where + _first_line(r.error), r.wait_s)
 
     try:
         with migration_lock(lock_conn, lock_key(), on_wait=waiting):
             if before is not None:
                 before(lock_conn)
             with settings_on_every_connection(settings):
-                run_with_retries(lambda: _run_alembic(config, direction, destination, watcher), settings, retrying)
+                retry_on_lock(lambda _n: _run_alembic(config, direction, destination, watcher),
+                              retries=settings.retries, on_retry=retrying)
     except KeyboardInterrupt:
         running = watcher.abandon()
         raise Interrupted(_interrupted_message(config, running)) from None
@@ -266,7 +267,7 @@ def _as_error(exc: Exception, running: str | None, settings: SafetySettings) -> 
     if state is None:
         return DatabaseError(f"{where}{type(exc).__name__}: {_first_line(exc)}")
     hint = None
-    if state in ("55P03", "40P01"):
+    if state in RETRYABLE:
         hint = (f"still blocked after {settings.retries} retries with lock_timeout {settings.lock_timeout}; "
                 "find the blocker with `apexdb stats activity`")
     return DatabaseError(f"{where}{_first_line(exc)}", sqlstate=state, hint=hint)

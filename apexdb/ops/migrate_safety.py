@@ -3,22 +3,21 @@
 - ``lock_timeout`` and ``statement_timeout`` are set on every connection a migration uses
   (through a SQLAlchemy ``connect`` listener, so any project's env.py gets them, and
   committed at once so a rolled-back step cannot take them away);
-- a step that fails with a lock timeout (55P03) or a deadlock (40P01) is retried with
-  exponential backoff and jitter, on a fresh connection with the settings applied again;
+- a step that fails with a lock timeout (55P03) or a deadlock (40P01) is retried through
+  apexdb.db.retry (the one retry and backoff schedule), on a fresh connection with the
+  settings applied again;
 - a session advisory lock, taken on a connection of its own, makes a second run wait.
 
 Used by the apexdb runner and by apexdb's env.py, so ``alembic upgrade head`` is as safe.
 """
 from __future__ import annotations
 
-import random
 import time
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-RETRYABLE = {"55P03": "lock timeout", "40P01": "deadlock"}
 LOCK_NAMESPACE = "apexdb migrate"
 
 
@@ -26,9 +25,7 @@ LOCK_NAMESPACE = "apexdb migrate"
 class SafetySettings:
     lock_timeout: str = "5s"
     statement_timeout: str = "30min"
-    retries: int = 5  # extra attempts after the first
-    backoff: float = 0.5  # seconds before the first retry; doubles each time, with jitter
-    max_backoff: float = 30.0
+    retries: int = 5  # extra attempts after the first (waits: apexdb.db.retry.backoff)
 
     @classmethod
     def from_config(cls, lock_timeout: str | None = None, statement_timeout: str | None = None,
@@ -43,12 +40,6 @@ class SafetySettings:
             statement_timeout=str(statement_timeout or section.get("statement_timeout") or "30min"),
             retries=int(retries if retries is not None else section.get("retries", cfg.setting("ddl_retries"))),
         )
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait before retry ``attempt`` (1-based): half of a doubling cap, plus a random half
-        (jitter, so runs that collided do not retry in step)."""
-        cap = min(self.max_backoff, self.backoff * (2 ** (attempt - 1)))
-        return cap / 2 + random.uniform(0, cap / 2)
 
 
 def apply_settings(dbapi_connection, settings: SafetySettings) -> None:
@@ -82,41 +73,6 @@ def settings_on_every_connection(settings: SafetySettings) -> Iterator[None]:
         yield
     finally:
         event.remove(Pool, "connect", on_connect)
-
-
-def sqlstate_of(exc: BaseException) -> str | None:
-    """The SQLSTATE behind an exception from psycopg, psycopg2 or SQLAlchemy, if any."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        for attr in ("sqlstate", "pgcode"):
-            value = getattr(exc, attr, None)
-            if isinstance(value, str) and value:
-                return value
-        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
-    return None
-
-
-def run_with_retries(attempt_fn: Callable[[], object], settings: SafetySettings,
-                     on_retry: Callable[[int, str, BaseException, float], None] | None = None):
-    """Run ``attempt_fn``; on 55P03/40P01 wait and run it again, up to ``settings.retries`` times.
-
-    ``attempt_fn`` must be safe to rerun: Alembic recomputes what is pending from
-    ``alembic_version`` on each run, so committed steps are not applied twice.
-    """
-    attempt = 0
-    while True:
-        try:
-            return attempt_fn()
-        except Exception as exc:
-            state = sqlstate_of(exc)
-            if state not in RETRYABLE or attempt >= settings.retries:
-                raise
-            attempt += 1
-            wait = settings.delay(attempt)
-            if on_retry is not None:
-                on_retry(attempt, RETRYABLE[state], exc, wait)
-            time.sleep(wait)
 
 
 def lock_key(version_table: str = "alembic_version", schema: str | None = None) -> int:

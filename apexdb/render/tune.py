@@ -112,9 +112,9 @@ def summary_rows(result: TuneResult) -> list[dict[str, str]]:
         rows.append({"item": f"expected recall@{result.k}", "value": _expected(rec, result)})
         rows.append({"item": "expected latency", "value": f"p50 {human_ms(rec.p50_ms)}, p95 {human_ms(rec.p95_ms)}, "
                                                           f"p99 {human_ms(rec.p99_ms)}"})
-    rows.append({"item": f"default ({name} = {default.value}, {result.default_source})",
-                 "value": f"recall {_num(default.heldout_recall)}, p50 {human_ms(default.p50_ms)}, "
-                          f"p95 {human_ms(default.p95_ms)}"})
+    measured = (f"recall {_num(default.heldout_recall)}, p50 {human_ms(default.p50_ms)}, p95 {human_ms(default.p95_ms)}"
+                if default.index_used else "not measured: at this setting the planner leaves the index")
+    rows.append({"item": f"default ({name} = {default.value}, {result.default_source})", "value": measured})
     rows.append({"item": "time", "value": f"{result.elapsed_s:.1f} s of a {result.budget_s:g} s budget"
                                           + (" (reached)" if result.budget_reached else "")})
     return rows

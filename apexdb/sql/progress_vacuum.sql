@@ -1,4 +1,4 @@
--- Live progress of the VACUUM run by backend %(pid)s (PostgreSQL 13-16 column names)
+-- Live progress of the VACUUM run by backend %(pid)s (every one when it is NULL; PostgreSQL 13-16 column names)
 SELECT p.pid, p.relid::bigint AS relid, p.phase,
        p.heap_blks_total, p.heap_blks_scanned, p.heap_blks_vacuumed,
        p.index_vacuum_count,
@@ -6,4 +6,4 @@ SELECT p.pid, p.relid::bigint AS relid, p.phase,
        NULL::bigint AS dead_item_bytes, NULL::bigint AS max_dead_item_bytes,
        NULL::bigint AS indexes_total, NULL::bigint AS indexes_processed
 FROM pg_stat_progress_vacuum p
-WHERE p.pid = %(pid)s
+WHERE (%(pid)s::int IS NULL OR p.pid = %(pid)s::int)

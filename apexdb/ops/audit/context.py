@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from apexdb.db.connection import set_local
 from apexdb.db.queries import fetch, fetch_one
+from apexdb.db.retry import retry_on_lock
 from apexdb.ops.audit.model import AuditReport, Finding, Thresholds
 
 log = logging.getLogger("apexdb.audit")
@@ -24,7 +25,6 @@ log = logging.getLogger("apexdb.audit")
 LOCK_NOT_AVAILABLE = "55P03"
 QUERY_CANCELED = "57014"
 INSUFFICIENT_PRIVILEGE = "42501"
-UNDEFINED_OBJECT_STATES = ("42P01", "42704", "42883")
 
 
 @dataclass
@@ -99,36 +99,41 @@ class AuditContext:
             return
         import psycopg
 
-        for attempt in (1, 2):
-            # What a failed attempt added (findings, "already flagged" marks) is undone with its savepoint.
-            kept = len(self.report.findings)
-            marks = {k: set(v) for k, v in self._cache.items() if isinstance(v, set)}
+        # What a failed attempt added (findings, "already flagged" marks) is undone with its savepoint.
+        kept = len(self.report.findings)
+        marks = {k: set(v) for k, v in self._cache.items() if isinstance(v, set)}
+
+        def attempt(_n: int) -> None:
             try:
                 with self.conn.transaction():
                     set_local(self.conn, statement_timeout=self.statement_timeout)
                     check(self)
                     set_local(self.conn, statement_timeout="0")  # so RELEASE SAVEPOINT cannot be cancelled
-                if not meta:
-                    self.report.checks_run.extend(c for c in checks if self.enabled(c))
-                return
-            except psycopg.Error as exc:
+            except psycopg.Error:
                 del self.report.findings[kept:]
                 for key in [k for k, v in self._cache.items() if isinstance(v, set)]:
                     if key in marks:
-                        self._cache[key] = marks[key]
+                        self._cache[key] = set(marks[key])
                     else:
                         del self._cache[key]
-                state = getattr(exc, "sqlstate", None)
-                if state is None or state.startswith("08"):
-                    raise  # the connection is gone: nothing else can run
-                if state == LOCK_NOT_AVAILABLE and attempt == 1:
-                    # someone took a lock since we looked: note it, re-read the index catalog without it, retry once
-                    self.refresh_locks()
-                    for key in ("indexes", "indexes_by_table"):
-                        self._cache.pop(key, None)
-                    continue
-                self._could_not(name, exc, state)
-                return
+                raise
+
+        def before_retry(_exc) -> None:
+            # someone took a lock since we looked: note it, re-read the index catalog without it, retry once
+            self.refresh_locks()
+            for key in ("indexes", "indexes_by_table"):
+                self._cache.pop(key, None)
+
+        try:
+            retry_on_lock(attempt, retries=1, before_retry=before_retry)
+        except psycopg.Error as exc:
+            state = getattr(exc, "sqlstate", None)
+            if state is None or state.startswith("08"):
+                raise  # the connection is gone: nothing else can run
+            self._could_not(name, exc, state)
+            return
+        if not meta:
+            self.report.checks_run.extend(c for c in checks if self.enabled(c))
 
     def _could_not(self, name: str, exc, state: str) -> None:
         diag = getattr(exc, "diag", None)

@@ -2,7 +2,7 @@
 
 Each fix statement runs on its own, outside any transaction block (DROP/CREATE INDEX
 CONCURRENTLY, REINDEX CONCURRENTLY, VACUUM and ALTER SYSTEM refuse to run inside one),
-with ``lock_timeout`` set, retried with backoff when the lock is not granted or a
+with ``lock_timeout`` set, retried (apexdb.db.retry) when the lock is not granted or a
 deadlock is detected. The first statement that fails stops the run: later statements
 may depend on it (a rebuild is create, drop, rename).
 """
@@ -13,9 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from apexdb.db.retry import retry_on_lock
 from apexdb.ops.audit.model import AuditReport, Finding
-
-RETRY_STATES = ("55P03", "40P01")  # lock_not_available, deadlock_detected
 
 
 def fix_script(reports: Iterable[AuditReport]) -> str:
@@ -59,23 +58,24 @@ def apply_fixes(conn, findings: Iterable[Finding], *, lock_timeout: str, retries
     done: list[Applied] = []
     for finding, statement in statements_of(findings):
         started = time.monotonic()
-        for attempt in range(1, retries + 2):
+
+        def attempt(n: int, statement: str = statement) -> int:
             try:
-                conn.execute("SELECT set_config('lock_timeout', %s, false)", [str(lock_timeout)])
                 conn.execute(statement.encode())
-                break
-            except psycopg.Error as exc:
-                state = getattr(exc, "sqlstate", None)
-                if state in RETRY_STATES and attempt <= retries:
-                    time.sleep(min(0.2 * 2 ** (attempt - 1), 5.0))
-                    continue
-                diag = getattr(exc, "diag", None)
-                message = (diag.message_primary if diag else None) or str(exc)
-                raise DatabaseError(f"fix for {finding.check} {finding.object} failed after {len(done)} statement(s) "
-                                    f"were applied: {statement.splitlines()[0]}: {message}", sqlstate=state) from None
             finally:
                 _reset_lock_timeout(conn)
-        applied = Applied(finding, statement, attempt, time.monotonic() - started)
+            return n
+
+        try:
+            attempts = retry_on_lock(attempt, retries=retries, prepare=lambda: conn.execute(
+                "SELECT set_config('lock_timeout', %s, false)", [str(lock_timeout)]))
+        except psycopg.Error as exc:
+            diag = getattr(exc, "diag", None)
+            message = (diag.message_primary if diag else None) or str(exc)
+            raise DatabaseError(f"fix for {finding.check} {finding.object} failed after {len(done)} statement(s) "
+                                f"were applied: {statement.splitlines()[0]}: {message}",
+                                sqlstate=getattr(exc, "sqlstate", None)) from None
+        applied = Applied(finding, statement, attempts, time.monotonic() - started)
         done.append(applied)
         if on_done:
             on_done(applied)

@@ -23,7 +23,7 @@ from apexdb.errors import BadInput
 _DURATION = re.compile(r"^\s*\d+(\.\d+)?\s*(us|ms|s|min|h|d)?\s*$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MaintenanceSettings:
     lock_timeout: str = "5s"
     statement_timeout: str = "0"  # VACUUM of a big table may rightly take hours

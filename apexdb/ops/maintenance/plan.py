@@ -23,7 +23,7 @@ from apexdb.ops.maintenance.sizes import table_sizes
 from apexdb.ops.maintenance.reindex import IndexTarget, index_targets, reindex_steps, with_table_sizes
 from apexdb.ops.maintenance.runner import Step
 from apexdb.ops.maintenance.vacuum import VacuumOptions, analyze_step, vacuum_step
-from apexdb.ops.vector_catalog import TableRef, resolve_table
+from apexdb.ops.catalog import TableRef, resolve_table
 
 VACUUM_CHECKS = ("dead_tuples", "autovacuum_overdue")
 FREEZE_CHECKS = ("xid_wraparound", "multixact_wraparound")
@@ -71,15 +71,11 @@ def _grouped(conn, findings) -> dict[int, tuple[TableRef, list[Any]]]:
     return groups
 
 
-def _costs(conn, oids: list[int]) -> dict[int, dict[str, int]]:
-    return table_sizes(conn, oids)
-
-
 def table_steps(conn, findings, options: VacuumOptions, *, analyze_only: bool = False) -> list[Step]:
     """One VACUUM (or ANALYZE) step per table the findings name, reasons joined."""
     with read_only(conn):
         groups = _grouped(conn, findings)
-    costs = _costs(conn, list(groups))
+    costs = table_sizes(conn, list(groups))
     steps = []
     for oid, (ref, found) in groups.items():
         reason = "; ".join(_reason(f) for f in found)
@@ -122,6 +118,30 @@ def index_plan(conn, findings) -> list[IndexTarget]:
 def bloated_plan(conn, **audit) -> list[IndexTarget]:
     """``apexdb reindex --bloated``: the indexes the bloat estimate of the index audit flags."""
     return index_plan(conn, audit_findings(conn, ("indexes",), ("index_bloat",), **audit))
+
+
+def check_reindex_choice(*, indexes=None, table=None, invalid=False, bloated=False) -> None:
+    """BadInput unless exactly one way of choosing the indexes was given (checked before connecting)."""
+    from apexdb.errors import BadInput
+
+    if sum(bool(x) for x in (indexes, table, invalid, bloated)) != 1:
+        raise BadInput("name the indexes, or give exactly one of --table, --invalid or --bloated")
+
+
+def reindex_targets(conn, *, indexes: list[str] | None = None, table: str | None = None, invalid: bool = False,
+                    bloated: bool = False, **audit) -> list[IndexTarget]:
+    """What ``apexdb reindex`` rebuilds: the named indexes, a table's, the invalid ones or the bloated ones
+    (exactly one of them), with the leftovers of earlier failed rebuilds."""
+    from apexdb.ops.maintenance.reindex import plan_for_indexes, plan_for_invalid, plan_for_table
+
+    check_reindex_choice(indexes=indexes, table=table, invalid=invalid, bloated=bloated)
+    if indexes:
+        return plan_for_indexes(conn, indexes)
+    if table:
+        return plan_for_table(conn, table)
+    if invalid:
+        return plan_for_invalid(conn)
+    return bloated_plan(conn, **audit)
 
 
 def maintain_plan(conn, notes: list[str] | None = None, **audit) -> list[Step]:

@@ -19,7 +19,7 @@ from apexdb.errors import BadInput
 from apexdb.ops.maintenance.connection import MaintenanceSettings
 from apexdb.ops.maintenance.runner import RunResult, Step, run_steps
 from apexdb.ops.maintenance.sizes import table_sizes
-from apexdb.ops.vector_catalog import resolve_table
+from apexdb.ops.catalog import resolve_table
 
 LEFTOVER = re.compile(r"^(?P<base>.*)_cc(new|old)\d*$")
 
@@ -46,7 +46,7 @@ class IndexTarget:
 def resolve_index(conn, name: str) -> str:
     """``schema.name`` of the index the user named, or BadInput. Catalog only (no size
     function), so a lock someone holds on the table cannot make the lookup wait."""
-    from apexdb.ops.vector_catalog import lookup_by_name
+    from apexdb.ops.catalog import lookup_by_name
 
     row = lookup_by_name(conn, "maint_resolve_index", name, "an index name is needed")
     if row is None:
@@ -129,7 +129,7 @@ def reindex_steps(targets: list[IndexTarget], *, concurrently: bool = True) -> l
             continue
         keyword = "REINDEX INDEX CONCURRENTLY {}" if concurrently else "REINDEX INDEX {}"
         rebuilds.append(Step("reindex", t.display, sql.SQL(keyword).format(sql.Identifier(t.schema, t.name)),
-                             progress="reindex", relid=t.table_oid, reason=t.reason,
+                             progress="create_index", relid=t.table_oid, reason=t.reason,
                              cost_bytes=t.approx_bytes + t.table_approx_bytes,
                              measure=_measure(t.schema, t.name),
                              cleanup=_cleanup(t) if concurrently else None))

@@ -1,22 +1,25 @@
 """Running maintenance steps one at a time: measure, run with retries, measure again.
 
-Every step is one statement on the maintenance connection (see connection.py). A lock
-timeout or deadlock is retried with backoff; when the retries are used up the step
-is *skipped* and the sessions holding the lock are named. Ctrl-C cancels the
+Every step is one statement on the maintenance connection (see connection.py), watched by
+apexdb.db.progress when it has a progress view. A lock timeout or deadlock is retried
+through apexdb.db.retry; when the retries are used up the step is *skipped* and the
+sessions holding the lock are named. Ctrl-C cancels the
 statement on the server (psycopg sends the cancel), the step is reported as
 *cancelled*, its clean-up hook runs, and the steps after it are *not run*.
 """
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from apexdb.db.progress import ProgressSample, ProgressWatcher
 from apexdb.db.queries import fetch
+from apexdb.db.retry import RETRYABLE, retry_on_lock
 from apexdb.ops.maintenance.connection import MaintenanceSettings
-from apexdb.ops.maintenance.progress import ProgressCallback, ProgressWatcher
 
-LOCK_STATES = ("55P03", "40P01")  # lock_not_available, deadlock_detected
+ProgressCallback = Callable[[str, ProgressSample], None]  # (the step's object, a sample)
 STATUSES = ("done", "skipped", "failed", "cancelled", "not run")
 
 
@@ -27,12 +30,13 @@ class Step:
     action: str  # vacuum | vacuum full | analyze | reindex | drop leftover
     object: str  # schema.name of the table or index
     statement: Any  # psycopg Composable
-    progress: str | None = None  # key of progress.PROGRESS_QUERIES
+    progress: str | None = None  # the apexdb.db.progress kind that reports it (vacuum, analyze, cluster, create_index)
     relid: int | None = None  # the table whose lock holders to name on a lock timeout
     reason: str = ""
     cost_bytes: int | None = None  # the size the step reads or rewrites (an estimate)
     measure: Callable[[Any], dict[str, Any]] | None = None
     cleanup: Callable[[Any], list[str]] | None = None  # returns notes on what it tidied
+    report: Callable[[list[str]], dict[str, Any]] | None = None  # the server's messages -> figures for ``after``
 
 
 @dataclass
@@ -133,24 +137,24 @@ def _run_one(conn, step: Step, result: StepResult, settings: MaintenanceSettings
 
     result.before = _measure(conn, step)
     started = time.monotonic()
-    try:
-        for attempt in range(settings.retries + 1):
-            result.attempts = attempt + 1
+
+    def attempt(n: int) -> None:
+        result.attempts = n
+        watcher = nullcontext()
+        if step.progress and progress_connection is not None:
+            watcher = ProgressWatcher(kind=step.progress, pid=conn.info.backend_pid,
+                                      open_connection=progress_connection,
+                                      on_sample=(lambda sample: on_progress(step.object, sample)) if on_progress
+                                      else None)
+        with watcher:
             try:
-                with ProgressWatcher(progress_connection if step.progress else None, conn.info.backend_pid,
-                                     step.progress or "", on_progress, step.object) as watcher:
-                    try:
-                        conn.execute(step.statement)
-                    finally:
-                        if watcher.last is not None:
-                            result.progress = dict(watcher.last)
-                break
-            except psycopg.Error as exc:
-                if exc.sqlstate in LOCK_STATES and attempt < settings.retries:
-                    _tidy(conn, step, result)
-                    time.sleep(min(0.5 * 2 ** attempt, 8.0))
-                    continue
-                raise
+                conn.execute(step.statement)
+            finally:
+                if getattr(watcher, "last", None) is not None:
+                    result.progress = dict(watcher.last.row)
+
+    try:
+        retry_on_lock(attempt, retries=settings.retries, before_retry=lambda _exc: _tidy(conn, step, result))
         result.status = "done"
         refused = [n for n in result.notes if "skipping" in n]
         if refused:  # the server skipped the table instead of failing (no privilege, locked with SKIP_LOCKED)
@@ -158,7 +162,7 @@ def _run_one(conn, step: Step, result: StepResult, settings: MaintenanceSettings
     except psycopg.Error as exc:
         result.sqlstate = exc.sqlstate
         primary = exc.diag.message_primary or str(exc)
-        if exc.sqlstate in LOCK_STATES:
+        if exc.sqlstate in RETRYABLE:
             result.status = "skipped"
             result.error = one_line(f"could not lock {step.object} within lock_timeout {settings.lock_timeout} "
                                     f"after {result.attempts} attempt(s): {primary}") + _holders(conn, step)
@@ -171,6 +175,8 @@ def _run_one(conn, step: Step, result: StepResult, settings: MaintenanceSettings
         result.seconds = round(time.monotonic() - started, 3)
     if result.status == "done":
         result.after = _measure(conn, step)
+        if step.report is not None:
+            result.after.update(step.report(result.messages))
     else:
         result.after = dict(result.before)
 

@@ -18,7 +18,7 @@ from apexdb.errors import BadInput
 from apexdb.ops.maintenance.connection import MaintenanceSettings
 from apexdb.ops.maintenance.runner import RunResult, Step, run_steps
 from apexdb.ops.maintenance.sizes import table_sizes
-from apexdb.ops.vector_catalog import TableRef, resolve_table
+from apexdb.ops.catalog import TableRef, resolve_table
 
 MAX_PARALLEL = 1024  # the server's own limit for VACUUM (PARALLEL n)
 
@@ -32,7 +32,7 @@ _INDEX_SCANS = re.compile(r"index scans: (\d+)")
 _VACUUMED = re.compile(r"index scan (needed|not needed|bypassed|bypassed by failsafe): (\d+) pages from table")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class VacuumOptions:
     analyze: bool = False
     full: bool = False
@@ -110,13 +110,13 @@ def analyze_statement(table: TableRef):
 
 def vacuum_step(table: TableRef, options: VacuumOptions, *, reason: str = "", cost_bytes: int | None = None) -> Step:
     return Step(options.action, table.display, vacuum_statement(table, options),
-                progress="vacuum_full" if options.full else "vacuum", relid=table.oid, reason=reason,
-                cost_bytes=cost_bytes, measure=_measurer(table.oid))
+                progress="cluster" if options.full else "vacuum", relid=table.oid, reason=reason,
+                cost_bytes=cost_bytes, measure=_measurer(table.oid), report=vacuum_report)
 
 
 def analyze_step(table: TableRef, *, reason: str = "", cost_bytes: int | None = None) -> Step:
-    return Step("analyze", table.display, analyze_statement(table), relid=table.oid, reason=reason,
-                cost_bytes=cost_bytes, measure=_measurer(table.oid))
+    return Step("analyze", table.display, analyze_statement(table), progress="analyze", relid=table.oid,
+                reason=reason, cost_bytes=cost_bytes, measure=_measurer(table.oid))
 
 
 def vacuum_report(messages: list[str]) -> dict[str, int | None]:
@@ -143,15 +143,6 @@ def vacuum_report(messages: list[str]) -> dict[str, int | None]:
     return report
 
 
-def run_vacuum(conn, steps: list[Step], settings: MaintenanceSettings, **hooks) -> RunResult:
-    """Run vacuum (and analyze) steps; each done vacuum gets what VACUUM reported in ``after``."""
-    run = run_steps(conn, steps, settings, **hooks)
-    for result in run.steps:
-        if result.status == "done" and result.action.startswith("vacuum"):
-            result.after.update(vacuum_report(result.messages))
-    return run
-
-
 def named_steps(conn, names: list[str], options: VacuumOptions | None) -> list[Step]:
     """A VACUUM step (ANALYZE when ``options`` is None) per named table, with its approximate cost."""
     with read_only(conn):
@@ -170,10 +161,5 @@ def named_steps(conn, names: list[str], options: VacuumOptions | None) -> list[S
 
 def vacuum_tables(conn, names: list[str], options: VacuumOptions, settings: MaintenanceSettings,
                   **hooks) -> RunResult:
-    """``VACUUM`` each named table with before/after figures (the Python entry point)."""
-    return run_vacuum(conn, named_steps(conn, names, options.validate()), settings, **hooks)
-
-
-def analyze_tables(conn, names: list[str], settings: MaintenanceSettings, **hooks) -> RunResult:
-    """``ANALYZE`` each named table with the last analyze and row estimate before and after."""
-    return run_steps(conn, named_steps(conn, names, None), settings, **hooks)
+    """``VACUUM`` each named table with before/after figures and what VACUUM reported (the Python entry point)."""
+    return run_steps(conn, named_steps(conn, names, options.validate()), settings, **hooks)

@@ -200,10 +200,11 @@ def run_tune(conn, req: TuneRequest, progress=None, *, db_target=None, on_event=
                               statement_timeout_s=remaining, on_copy=on_copy,
                               on_build=on_build) as (wconn, copy_target):
         built_s = time.monotonic() - copy_started
+        copied = copy_target.table.estimated_rows
         sweep = _sweep(conn, wconn, Workload(copy_target, req.k, filters, queries), shape, req, bar,
                        out_of_time, budget)
     result = _result(target, index, req, sweep, queries, started, budget)
-    result.scratch = {"rows": cost.rows, "held_out": cost.held_out, "estimated_s": round(cost.total_s, 1),
+    result.scratch = {"rows": copied, "held_out": cost.held_out, "estimated_s": round(cost.total_s, 1),
                       "estimated_build_s": round(cost.build_s, 1), "copy_and_build_s": round(built_s, 1),
                       "estimated_disk_bytes": cost.disk_bytes, "workers": cost.workers,
                       "maintenance_work_mem_bytes": cost.sizing.maintenance_work_mem_bytes}
@@ -249,7 +250,7 @@ def _too_few(req: TuneRequest, needed: int, have: str) -> str:
 def _scratch_cost(conn, target, queries, budget: float):
     from types import SimpleNamespace
 
-    from apexdb.ops.index_sizing import size_build
+    from apexdb.ops.index.sizing import size_build
 
     rows = max(target.table.estimated_rows, target.index.table_rows, len(queries))
     plan = SimpleNamespace(method=target.index.method, rows=rows, key_type=scratch.key_type(target),
@@ -357,16 +358,19 @@ class _Sweep:
         return self.trials[key]
 
     def walk(self, family: str, extra: dict[str, str], floor: int, ceiling: int, target: float) -> int | None:
-        """Doubling then bisection over one family; the least passing value, or None."""
-        try:
-            return doubling_then_bisection(lambda v: self.evaluate(family, extra, v).fit_lower, start=floor,
-                                           maximum=ceiling, target=target, out_of_time=self.out_of_time)
-        except _LeavesIndex as left:
-            note = (f"at {self.parameter} {left.trial.value} the planner stops using "
-                    f"{self.work.target.index.name}, so larger values were not measured: {left.reason}")
-            if note not in self.notes:
-                self.notes.append(note)
-            return None
+        """Doubling then bisection over one family; the least passing value, or None. Where the
+        planner leaves the index at a value, the walk goes on below it (measurements are cached)."""
+        while ceiling >= floor:
+            try:
+                return doubling_then_bisection(lambda v: self.evaluate(family, extra, v).fit_lower, start=floor,
+                                               maximum=ceiling, target=target, out_of_time=self.out_of_time)
+            except _LeavesIndex as left:
+                note = (f"at {self.parameter} {left.trial.value} the planner stops using "
+                        f"{self.work.target.index.name}, so larger values were not measured: {left.reason}")
+                if note not in self.notes:
+                    self.notes.append(note)
+                ceiling = left.trial.value - 1
+        return None
 
     def default(self, value: int) -> Trial:
         """The current setting's trial: always shown beside the recommendation, budget or not."""

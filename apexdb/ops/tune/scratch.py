@@ -76,7 +76,7 @@ def key_type(target) -> str:
 
 def estimate(target, rows: int, held_out: int, queries: int, workers: int) -> ScratchCost:
     """What the scratch method costs for ``rows`` rows of ``target``: time and disk."""
-    from apexdb.ops.index_sizing import value_bytes
+    from apexdb.ops.index.sizing import value_bytes
 
     dims = target.column.dims or 1
     copied = max(rows - held_out, 1)
@@ -233,7 +233,7 @@ def _copy_rows(conn, wconn, target, copy_target, held_out_ids, filters, on_copy,
 def _build(conn, wconn, target, copy_target, on_build) -> None:
     from psycopg import sql
 
-    from apexdb.ops.index_progress import ProgressWatcher
+    from apexdb.db.progress import ProgressWatcher
 
     index = target.index
     key = (sql.SQL("({})").format(sql.SQL(index.expression)) if target.on_expression  # catalog text
@@ -245,7 +245,7 @@ def _build(conn, wconn, target, copy_target, on_build) -> None:
         method=sql.Identifier(index.method), key=key, opclass=sql.Identifier(index.opclass), options=options)
     if index.predicate:
         ddl += sql.SQL(" WHERE {}").format(sql.SQL(index.predicate))  # catalog text
-    with ProgressWatcher(conn, wconn.info.backend_pid, on_build):
+    with ProgressWatcher(kind="create_index", pid=wconn.info.backend_pid, conn=conn, on_sample=on_build):
         wconn.execute(ddl)
 
 

@@ -16,14 +16,14 @@ from typing import Callable
 
 from apexdb.config import load_config
 from apexdb.db.connection import set_local
+from apexdb.db.progress import ProgressSample, ProgressWatcher
+from apexdb.db.retry import retry_on_lock
 from apexdb.errors import DatabaseError, Interrupted
-from apexdb.ops import vector_catalog as vc
-from apexdb.ops.index_plan import IndexPlan
-from apexdb.ops.index_progress import ProgressSample, ProgressWatcher
-from apexdb.ops.index_sizing import BuildSettings
+from apexdb.ops import catalog as vc
+from apexdb.ops.index.plan import IndexPlan
+from apexdb.ops.index.sizing import BuildSettings
 
-LOCK_STATES = ("55P03", "40P01")  # lock_timeout, deadlock: worth another try
-ATTEMPTS = 3
+RETRIES = 2  # extra attempts of a build or drop after a lock timeout or deadlock (waits: apexdb.db.retry)
 
 
 @dataclass
@@ -80,25 +80,29 @@ def build_index(conn, monitor_conn, plan: IndexPlan, sizing: BuildSettings, *,
         replaced = f"{plan.table.schema}.{plan.name}"
     ddl = _with_name(plan, build_name).ddl()
     started = time.monotonic()
-    for attempt in range(1, ATTEMPTS + 1):
+    left = [""]  # what a failed attempt left behind, for the error
+
+    def attempt(_n: int) -> None:
         try:
-            with ProgressWatcher(monitor_conn, conn.info.backend_pid, on_progress or (lambda s: None)):
+            with ProgressWatcher(kind="create_index", pid=conn.info.backend_pid, conn=monitor_conn,
+                                 on_sample=on_progress):
                 _run(conn, plan, sizing, ddl)
-            break
-        except KeyboardInterrupt:
-            _cancel(monitor_conn, conn.info.backend_pid)
-            left = _cleanup(monitor_conn, plan, build_name)
-            raise Interrupted("index build cancelled on the server" + left) from None
-        except psycopg.Error as exc:
-            left = _cleanup(monitor_conn, plan, build_name)
-            state = exc.sqlstate or ""
-            if state in LOCK_STATES and attempt < ATTEMPTS:
-                say(f"could not get a lock in time (attempt {attempt} of {ATTEMPTS}); retrying")
-                time.sleep(2 ** (attempt - 1))
-                continue
-            primary = exc.diag.message_primary if exc.diag else str(exc)
-            raise DatabaseError(f"index build failed: {primary}{left}", sqlstate=state or None,
-                                hint=exc.diag.message_hint if exc.diag else None) from None
+        except psycopg.Error:
+            left[0] = _cleanup(monitor_conn, plan, build_name)
+            raise
+
+    def retrying(r) -> None:
+        say(f"could not get a lock in time (attempt {r.retry} of {r.retries + 1}); retrying")
+
+    try:
+        retry_on_lock(attempt, retries=RETRIES, on_retry=retrying)
+    except KeyboardInterrupt:
+        _cancel(monitor_conn, conn.info.backend_pid)
+        raise Interrupted("index build cancelled on the server" + _cleanup(monitor_conn, plan, build_name)) from None
+    except psycopg.Error as exc:
+        primary = exc.diag.message_primary if exc.diag else str(exc)
+        raise DatabaseError(f"index build failed: {primary}{left[0]}", sqlstate=exc.sqlstate or None,
+                            hint=exc.diag.message_hint if exc.diag else None) from None
     seconds = time.monotonic() - started
     if replaced:
         drop_index(monitor_conn, plan.table.schema, plan.name)
@@ -205,27 +209,26 @@ def drop_index(conn, schema: str, name: str, *, concurrently: bool = True) -> No
     stmt = sql.SQL("DROP INDEX {} IF EXISTS {}").format(sql.SQL("CONCURRENTLY" if concurrently else ""),
                                                         sql.Identifier(schema, name))
     lock_timeout = load_config().setting("lock_timeout")
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            if concurrently:
-                conn.execute("SELECT set_config('lock_timeout', %s, false)", [lock_timeout])
-                try:
-                    conn.execute(stmt)
-                finally:
-                    conn.execute("RESET lock_timeout")
-            else:
-                with conn.transaction():
-                    set_local(conn, lock_timeout=lock_timeout)
-                    conn.execute(stmt)
-            return
-        except psycopg.Error as exc:
-            if exc.sqlstate in LOCK_STATES and attempt < ATTEMPTS:
-                time.sleep(2 ** (attempt - 1))
-                continue
-            primary = exc.diag.message_primary if exc.diag else str(exc)
-            raise DatabaseError(f"could not drop index {schema}.{name}: {primary}", sqlstate=exc.sqlstate,
-                                hint=f'run DROP INDEX CONCURRENTLY "{schema}"."{name}" when the table is quieter'
-                                ) from None
+
+    def attempt(_n: int) -> None:
+        if concurrently:  # cannot run in a transaction block: a session setting, reset at once
+            conn.execute("SELECT set_config('lock_timeout', %s, false)", [lock_timeout])
+            try:
+                conn.execute(stmt)
+            finally:
+                conn.execute("RESET lock_timeout")
+        else:
+            with conn.transaction():
+                set_local(conn, lock_timeout=lock_timeout)
+                conn.execute(stmt)
+
+    try:
+        retry_on_lock(attempt, retries=RETRIES)
+    except psycopg.Error as exc:
+        primary = exc.diag.message_primary if exc.diag else str(exc)
+        raise DatabaseError(f"could not drop index {schema}.{name}: {primary}", sqlstate=exc.sqlstate,
+                            hint=f'run DROP INDEX CONCURRENTLY "{schema}"."{name}" when the table is quieter'
+                            ) from None
 
 
 def _rename(conn, schema: str, old: str, new: str) -> None:

@@ -11,8 +11,7 @@ import signal
 import subprocess
 import time
 
-from conftest import apexdb_executable
-from test_index_create import indexes, make_table
+from support import apexdb_executable, indexes, make_table
 
 
 def _start_blocked_build(db, *extra):

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from apexdb.db.connection import read_only
 from apexdb.db.queries import fetch
 from apexdb.errors import BadInput
-from apexdb.ops import vector_catalog as vc
-from apexdb.ops.index_build import drop_index
+from apexdb.ops import catalog as vc
+from apexdb.ops.index.build import drop_index
 
 VECTOR_METHODS = ("hnsw", "ivfflat")
 # reloptions that describe an ANN index's shape

@@ -1,7 +1,7 @@
 """Version-sensitive behaviour, on PostgreSQL 18 (embedded) and Debian's PostgreSQL 15 (no pgvector)."""
 from __future__ import annotations
 
-from conftest import run_cli
+from support import run_cli
 
 
 def test_info_on_each_server_version(any_db):

@@ -22,10 +22,12 @@ BLOCKING_BUILD_CONFIRM_ROWS = 10_000
 HEALTH_SCAN_TIMEOUT = "30s"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class IndexRequest:
+    """What ``index create`` was asked for (keyword arguments only)."""
+
     table: str
-    column: str | None
+    column: str | None = None
     method: str = "hnsw"
     metric: str | None = None  # cosine for vectors, hamming for bit
     m: int | None = None

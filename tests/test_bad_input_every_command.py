@@ -7,15 +7,15 @@ import json
 import numpy as np
 import pytest
 
-from checksum import fingerprint
-from conftest import _drop_database, _new_database, run_cli
+from support import catalog_fingerprint, drop_database, new_database, run_cli
+
 
 UNREACHABLE = "postgresql://u:secret@127.0.0.1:1/db?connect_timeout=1"
 
 
 @pytest.fixture(scope="module")
 def matrix_db(pg_server, tmp_path_factory):
-    db = _new_database(pg_server)
+    db = new_database(pg_server)
     db.sql("CREATE TABLE items (id bigint PRIMARY KEY, title text, metadata jsonb, embedding vector(4))")
     db.sql("INSERT INTO items SELECT g, 'item ' || g, jsonb_build_object('g', g % 3), "
            "format('[%s,%s,%s,%s]', g, g % 7, g % 5, 1)::vector FROM generate_series(1, 60) g")
@@ -33,7 +33,7 @@ def matrix_db(pg_server, tmp_path_factory):
     (files / "ragged.csv").write_text("id,embedding\n1,\"[1,2,3,4]\"\n2,\"[1,2]\"\n")
     (files / "q.json").write_text(json.dumps([1, 2]))
     yield db, files
-    _drop_database(db)
+    drop_database(db)
 
 
 # (id, argv with {f} for the files folder, expected exit code, a word the message must hold)
@@ -101,7 +101,7 @@ CASES = [
 @pytest.mark.parametrize("case_id,argv,code,word", CASES, ids=[c[0] for c in CASES])
 def test_bad_input(matrix_db, case_id, argv, code, word):
     db, files = matrix_db
-    before = fingerprint(db.dsn)
+    before = catalog_fingerprint(db.dsn)
     r = run_cli([a.replace("{f}", str(files)) for a in argv], env={"APEXDB_DSN": db.dsn})
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert r.exit_code == code, r
@@ -109,7 +109,7 @@ def test_bad_input(matrix_db, case_id, argv, code, word):
     assert "Traceback" not in r.stderr + r.stdout
     assert word.lower() in lines[0].lower(), r
     assert "secret" not in r.stderr + r.stdout
-    assert fingerprint(db.dsn) == before, f"{case_id} changed the database"
+    assert catalog_fingerprint(db.dsn) == before, f"{case_id} changed the database"
 
 
 def test_the_matrix_is_large_enough():

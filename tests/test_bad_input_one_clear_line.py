@@ -1,16 +1,8 @@
 """Bad input at the foundation: one clear line on stderr, the documented exit code, no traceback."""
 from __future__ import annotations
 
-import pytest
 
-from conftest import run_cli
-
-
-def one_clear_line(r):
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, r
-    assert "Traceback" not in r.stderr and "Traceback" not in r.stdout
-    return lines[0]
+from support import one_clear_line, run_cli
 
 
 def test_malformed_dsn_is_bad_input(pg_server):

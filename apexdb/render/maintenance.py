@@ -1,6 +1,7 @@
-"""A maintenance run as rows for people and as one JSON document for machines.
+"""The view of ``vacuum``, ``analyze``, ``reindex`` and ``maintain``: the plan table, the live
+progress bar, the results as rows for people and as one JSON document for machines.
 
-Both carry the same figures: the table rows are flattened from each step's
+Rows and JSON carry the same figures: the table rows are flattened from each step's
 ``before``/``after`` dicts, which the JSON document gives as they are.
 """
 from __future__ import annotations
@@ -9,11 +10,85 @@ import dataclasses
 from typing import Any
 
 from apexdb.ops.maintenance.runner import RunResult, StepResult
+from apexdb.render.format import human, human_bytes
+from apexdb.render.output import Column, cols
+
+
+def statement_text(statement) -> str:
+    """The SQL of a step's statement (a psycopg Composable) without a connection."""
+    from psycopg import sql
+
+    if isinstance(statement, sql.Composable):
+        try:
+            return statement.as_string(None)
+        except Exception:
+            return str(statement)
+    return str(statement)
+
+
+def plan_rows(steps) -> list[dict[str, Any]]:
+    return [{"action": st.action, "object": st.object, "reason": st.reason, "cost_bytes": st.cost_bytes,
+             "statement": statement_text(st.statement)} for st in steps]
+
+
+def show_plan(out, steps, title: str, empty: str = "nothing to do: the audits found no work") -> list[dict]:
+    """Print the planned steps (people see them before anything runs); the rows, for JSON."""
+    rows = plan_rows(steps)
+    if out.fmt != "json":
+        out.table(rows, cols("action", "object", Column("reason", max_width=100),
+                             Column("cost_bytes", "size touched", "bytes")), title=title, empty=empty)
+    elif not steps:
+        out.document({"plan": [], "steps": [], "summary": {"steps": 0, "interrupted": False}})
+    return rows
+
+
+def show_maintain_plan(out, plan: list[dict], total: int, notes: list[str]) -> None:
+    """``maintain`` without ``--apply``: the plan is all there is."""
+    if out.fmt == "json":
+        out.document({"plan": plan, "applied": False, "total_cost_bytes": total, "notes": notes})
+    else:
+        out.note("nothing was changed; run `apexdb maintain --apply` to carry out this plan")
+
+
+def full_vacuum_warning(steps) -> str:
+    size = sum(st.cost_bytes or 0 for st in steps)
+    return ("VACUUM FULL rewrites each table into a new file and holds an ACCESS EXCLUSIVE lock while it runs: "
+            "every read and write of the table waits; it needs free disk space as large as the table"
+            + (f" ({human_bytes(size)} in all)" if size else ""))
+
+
+def progress_hooks(out, bar, kind: str, *, verbose: bool = False) -> dict[str, Any]:
+    """The runner's ``on_progress``/``on_step``/``on_message`` drawing on ``bar`` (and notes when verbose)."""
+
+    def on_progress(label, sample) -> None:
+        bar.update(completed=sample.done or 0, total=sample.total, description=f"{kind} {label}",
+                   detail=sample.detail)
+
+    def on_message(label, text) -> None:
+        if verbose:
+            for line in text.splitlines():
+                out.note(f"{label}: {line}")
+
+    def on_step(result) -> None:
+        bar.update(description=f"{result.action} {result.object}: {result.status}")
+
+    return {"on_progress": on_progress, "on_step": on_step, "on_message": on_message}
+
+
+def show_run(out, kind: str, run: RunResult, *, plan=None, verbose: bool = False) -> None:
+    """The results table (JSON: the run document), then warnings about what held dead tuples back."""
+    raw = out.fmt == "csv"  # CSV keeps raw numbers: a before and an after column per figure
+    rows = [step_row(r, raw=raw) for r in run.steps]
+    out.table(rows, cols(*columns(kind, raw=raw)), title=f"{kind.capitalize()} results",
+              doc=run_document(kind, run, plan=plan, messages=verbose))
+    for warning in held_back(run):
+        out.warn(warning)
+    if run.settings.get("applied_via") == "session SET":
+        out.warn("the server refused lock_timeout/statement_timeout as connection options (a pooler?); they were "
+                 "set for the session instead: behind a transaction-mode pooler they may not hold")
 
 
 def _delta(before: Any, after: Any, kind: str = "int") -> str:
-    from apexdb.render.format import human
-
     if before is None and after is None:
         return ""
     shown_before, shown_after = human(before, kind), human(after, kind)

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from support import run_cli
 
 
 def test_version_and_help_list_the_groups(apex):

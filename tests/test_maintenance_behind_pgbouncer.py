@@ -1,8 +1,7 @@
 """Maintenance behind PgBouncer in transaction mode: startup options are refused, apexdb falls back and says so."""
 from __future__ import annotations
 
-from conftest import run_cli
-from test_vacuum import dead_tuples, make_dead_tuples
+from support import dead_tuples, make_dead_tuples, run_cli
 
 
 def test_vacuum_through_pgbouncer_falls_back_to_session_settings_and_warns(db, pgbouncer):

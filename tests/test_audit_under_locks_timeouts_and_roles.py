@@ -8,13 +8,12 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from conftest import _drop_database, _new_database, apexdb_executable, run_cli
-from test_audit import clean_schema, findings, run
+from support import apexdb_executable, clean_schema, drop_database, findings, new_database, run_cli, run_flushed
 
 
 def test_access_exclusive_lock_does_not_hang_the_audit(apex_proc, db):
     clean_schema(db)
-    run(db, "CREATE INDEX child_a_copy ON child (a); CREATE TABLE locked_t (id int, v int);"
+    run_flushed(db, "CREATE INDEX child_a_copy ON child (a); CREATE TABLE locked_t (id int, v int);"
             "CREATE INDEX locked_t_v ON locked_t (v); CREATE INDEX locked_t_v2 ON locked_t (v)")
     holder = db.connect()
     try:
@@ -39,7 +38,7 @@ def test_a_lock_taken_after_the_scan_becomes_could_not_check(db, monkeypatch):
     from apexdb.ops.audit.context import AuditContext
 
     clean_schema(db)
-    run(db, "CREATE INDEX child_a_copy ON child (a)")
+    run_flushed(db, "CREATE INDEX child_a_copy ON child (a)")
     monkeypatch.setattr(AuditContext, "refresh_locks", lambda self: None)  # blind to locks
     holder = db.connect()
     conn = db.connect()
@@ -78,7 +77,7 @@ def monitor_dsn(db):
 
 def test_pg_monitor_role_audits_and_says_what_it_cannot_see(db, monitor_dsn):
     clean_schema(db)
-    run(db, """
+    run_flushed(db, """
         CREATE INDEX child_a_copy ON child (a);
         CREATE TABLE events (id int, payload text) WITH (autovacuum_enabled = false);
         INSERT INTO events SELECT g, 'x' FROM generate_series(1, 5000) g;
@@ -96,10 +95,10 @@ def test_pg_monitor_role_audits_and_says_what_it_cannot_see(db, monitor_dsn):
 
 
 def test_several_targets_concurrently_one_unreachable(db, pg_server, tmp_path, monkeypatch):
-    other = _new_database(pg_server)
+    other = new_database(pg_server)
     try:
-        run(db, "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a); CREATE INDEX t_a2 ON t (a)")
-        run(other, "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (p int REFERENCES p)")
+        run_flushed(db, "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a); CREATE INDEX t_a2 ON t (a)")
+        run_flushed(other, "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (p int REFERENCES p)")
         (tmp_path / "apexdb.toml").write_text(
             f'[targets.first]\ndsn = "{db.dsn}"\n[targets.second]\ndsn = "{other.dsn}"\n'
             '[targets.gone]\ndsn = "postgresql://nobody@/nowhere?host=/nonexistent-apexdb&connect_timeout=2"\n')
@@ -122,11 +121,11 @@ def test_several_targets_concurrently_one_unreachable(db, pg_server, tmp_path, m
         assert header[:2] == ["target", "severity"]
         assert "unreachable_target" in r.stdout and "public.t_a2" in r.stdout
     finally:
-        _drop_database(other)
+        drop_database(other)
 
 
 def test_one_target_from_the_config_file(db, tmp_path, monkeypatch):
-    run(db, "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a); CREATE INDEX t_a2 ON t (a)")
+    run_flushed(db, "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a); CREATE INDEX t_a2 ON t (a)")
     (tmp_path / "apexdb.toml").write_text(f'[targets.only]\ndsn = "{db.dsn}"\n')
     monkeypatch.chdir(tmp_path)
     r = run_cli(["audit", "indexes", "--target", "only", "--format", "json"])
@@ -135,7 +134,7 @@ def test_one_target_from_the_config_file(db, tmp_path, monkeypatch):
 
 
 def test_apply_on_a_named_target_runs_there_through_the_session(db, tmp_path, monkeypatch):
-    run(db, "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a); CREATE INDEX t_a2 ON t (a)")
+    run_flushed(db, "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a); CREATE INDEX t_a2 ON t (a)")
     (tmp_path / "apexdb.toml").write_text(f'[targets.only]\ndsn = "{db.dsn}"\n')
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("APEXDB_DSN", "postgresql://nobody@/elsewhere?host=/nonexistent-apexdb")  # not used
@@ -146,7 +145,7 @@ def test_apply_on_a_named_target_runs_there_through_the_session(db, tmp_path, mo
 
 
 def test_cron_style_subprocess_keeps_stdout_to_one_document(db):
-    run(db, "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a); CREATE INDEX t_a2 ON t (a)")
+    run_flushed(db, "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a); CREATE INDEX t_a2 ON t (a)")
     proc = subprocess.run([*apexdb_executable(), "audit", "all", "--format", "json", "--fail-on", "warning"],
                           capture_output=True, text=True, timeout=120,
                           env={"PATH": "/usr/bin:/bin", "APEXDB_DSN": db.dsn, "HOME": "/nonexistent"})
@@ -167,7 +166,7 @@ def test_older_server_without_pgvector(any_db):
 
 
 def test_audit_through_pgbouncer_in_transaction_mode(db, pgbouncer):
-    run(db, "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a); CREATE INDEX t_a2 ON t (a)")
+    run_flushed(db, "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a); CREATE INDEX t_a2 ON t (a)")
     dsn = pgbouncer(db.name)
     for _ in range(2):  # pooled server connections are reused between runs
         r = run_cli(["audit", "all", "--format", "json", "--dsn", dsn])
@@ -180,7 +179,7 @@ def test_a_lock_seen_on_the_retry_is_skipped_and_the_check_completes(db, monkeyp
     from apexdb.ops.audit.context import AuditContext
 
     clean_schema(db)
-    run(db, "CREATE INDEX child_a_copy ON child (a); CREATE TABLE t (a int); CREATE INDEX t_a ON t (a);"
+    run_flushed(db, "CREATE INDEX child_a_copy ON child (a); CREATE TABLE t (a int); CREATE INDEX t_a ON t (a);"
             "CREATE INDEX t_a2 ON t (a)")
     real = AuditContext.refresh_locks
     calls = []

@@ -3,32 +3,14 @@ a migration killed half-way, Ctrl-C during a load. Each through the installed en
 from __future__ import annotations
 
 import signal
-import subprocess
-import time
 
 import numpy as np
 import psycopg
 import pytest
 
 from apexdb.db.embedded import EmbeddedServer
-from conftest import TEST_SETTINGS, apexdb_executable, run_cli
 
-
-def wait_for(predicate, seconds: float = 60, step: float = 0.05):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError("condition not reached in time")
-
-
-def start_apexdb(dsn: str, *args: str) -> subprocess.Popen:
-    import os
-
-    return subprocess.Popen([*apexdb_executable(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "APEXDB_DSN": dsn})
+from support import TEST_SETTINGS, run_cli, start_apexdb, wait_for
 
 
 def fill_vectors(db, rows: int, dims: int, table: str = "items") -> None:
@@ -51,12 +33,12 @@ def test_sigkill_during_concurrent_build_then_audit_and_replace_recover(db):
     proc = start_apexdb(db.dsn, "index", "create", "items", "embedding", "--name", "items_ann",
                         "--memory", "8MB", "--workers", "0")
     build_pid = wait_for(lambda: db.scalar(
-        "SELECT pid FROM pg_stat_progress_create_index WHERE relid = 'items'::regclass"), seconds=60)
+        "SELECT pid FROM pg_stat_progress_create_index WHERE relid = 'items'::regclass"), timeout=60)
     proc.kill()  # SIGKILL: apexdb gets no chance to clean up
     proc.wait(10)
     # the server notices its client is gone and aborts the build, leaving the index INVALID
     wait_for(lambda: not db.scalar("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [build_pid]),
-             seconds=120)
+             timeout=120)
     assert db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_ann'::regclass") is False
 
     r = run_cli(["audit", "indexes", "--format", "json"], env={"APEXDB_DSN": db.dsn})
@@ -102,10 +84,12 @@ def test_migration_killed_half_way_then_rerun_completes(db):
     proc = start_apexdb(db.dsn, "migrate")
     # wait until at least one revision is recorded, then kill apexdb outright
     wait_for(lambda: db.scalar("SELECT to_regclass('alembic_version') IS NOT NULL")
-             and db.scalar("SELECT count(*) FROM alembic_version"), seconds=120, step=0.01)
+             and db.scalar("SELECT count(*) FROM alembic_version"), timeout=120, step=0.01)
     proc.kill()
     proc.wait(10)
-    time.sleep(0.5)
+    # its server sessions notice the client is gone (client_connection_check_interval) and end
+    wait_for(lambda: not db.scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                   "AND application_name LIKE 'apexdb migrate%%'"), "the killed run's sessions to end")
     # whatever was applied is consistent: the recorded revision's tables exist
     r = run_cli(["migrate", "status", "--format", "json"], env={"APEXDB_DSN": db.dsn})
     assert r.exit_code == 0, r
@@ -124,7 +108,7 @@ def test_sigint_during_a_load_leaves_no_rows(db, tmp_path):
     db.sql(f"CREATE TABLE items (id bigint PRIMARY KEY, embedding vector({dims}))")
     proc = start_apexdb(db.dsn, "load", "items", str(path))
     wait_for(lambda: db.scalar("SELECT count(*) FROM pg_stat_progress_copy WHERE relid = 'items'::regclass"),
-             seconds=60, step=0.01)
+             timeout=60, step=0.01)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, (out, err)
