@@ -10,6 +10,9 @@ config dir (``APEXDB_CONFIG`` names another). Layout::
     [targets.prod]
     dsn = "postgresql://app@db.internal/app?sslmode=verify-full"
 
+    [clusters.main]              # a primary and its replicas, see docs/audit.md
+    members = ["prod", "prod_replica1"]
+
     [audit]                      # thresholds, see docs/audit.md
     unused_index_min_bytes = 1048576
     exclude = ["fk_without_index"]
@@ -105,6 +108,30 @@ class Config:
         if not isinstance(entry, dict) or "dsn" not in entry:
             raise BadInput(f"target {name!r} in {self.path} needs a dsn")
         return entry
+
+
+    @property
+    def clusters(self) -> dict[str, Any]:
+        return self.section("clusters")
+
+    def cluster(self, name: str) -> list[str]:
+        """The member target names of ``[clusters.NAME]``, validated (BadInput otherwise)."""
+        where = self.path or "no config file found"
+        clusters = self.clusters
+        if name not in clusters:
+            known = ", ".join(sorted(clusters)) or "none defined"
+            raise BadInput(f"unknown cluster {name!r} (clusters in {where}: {known})")
+        entry = clusters[name]
+        members = entry.get("members") if isinstance(entry, dict) else None
+        if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+            raise BadInput(f"cluster {name!r} in {where} needs members = [\"target\", ...] (a list of target names)")
+        if not members:
+            raise BadInput(f"cluster {name!r} in {where} has an empty members list: name at least one target")
+        unknown = [m for m in members if m not in self.targets]
+        if unknown:
+            known = ", ".join(sorted(self.targets)) or "none defined"
+            raise BadInput(f"cluster {name!r} names unknown target(s) {', '.join(unknown)} (targets in {where}: {known})")
+        return list(dict.fromkeys(members))
 
 
 def load_config() -> Config:

@@ -177,3 +177,23 @@ pidfile = {workdir}/pgbouncer.pid
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+# -- a streaming replica of the session server (for the cluster tests) ---------------------------------
+@pytest.fixture(scope="session")
+def pg_replica(pg_server, tmp_path_factory):
+    """A streaming replica (hot standby) of the session's PostgreSQL 18 server, stopped at session end."""
+    from apexdb.db.embedded_replica import start_replica
+    from support import TEST_SETTINGS
+
+    replica = start_replica(pg_server, tmp_path_factory.mktemp("apexdb-replica"), "r1", TEST_SETTINGS)
+    yield replica
+    stop_server(replica)
+
+
+@pytest.fixture
+def cluster(db, pg_replica, tmp_path):
+    """This test's database on the primary (target p) and on the replica (r1), as [clusters.main]."""
+    from support.cluster import ClusterConfig
+
+    return ClusterConfig(db, pg_replica, tmp_path)

@@ -5,9 +5,9 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from apexdb.cli.common import DsnOpt, FormatOpt, Session, YesOpt
+from apexdb.cli.common import ClusterOpt, DsnOpt, FormatOpt, Session, YesOpt
 
-KIND_HELP = "What to audit: indexes, vacuum, config, schema, activity, queries, custom or all."
+KIND_HELP = "What to audit: indexes, vacuum, config, schema, activity, queries, custom, replication or all."
 TargetsOpt = Annotated[Optional[List[str]], typer.Option(
     "--target", help="A named target from apexdb.toml; repeat it to audit several databases at once.",
     show_default=False)]
@@ -22,6 +22,7 @@ def audit(
     dsn: DsnOpt = None,
     target: TargetsOpt = None,
     all_targets: Annotated[bool, typer.Option("--all-targets", help="Audit every target in apexdb.toml.")] = False,
+    cluster: ClusterOpt = None,
     format: FormatOpt = "table",
     fail_on: Annotated[Optional[str], typer.Option(
         "--fail-on", help="Exit 1 when a finding reaches this severity: info, warning or critical "
@@ -67,15 +68,19 @@ def audit(
 ) -> None:
     """Audit indexes, vacuum health and configuration; exit 1 when a finding reaches --fail-on."""
     from apexdb.errors import BadInput, FindingsReached
-    from apexdb.ops.audit import (KINDS, SEVERITIES, check_names, excluded_from_config, run_audit,
-                                  thresholds_from_config)
+    from apexdb.ops.audit import SEVERITIES, check_names, excluded_from_config, run_audit, thresholds_from_config
+    from apexdb.ops.cluster.audit import CLUSTER_KINDS, KINDS
 
     nagios, perfdata = _monitoring_options(exit_codes, perfdata)
+    if cluster and (dsn or target or all_targets):
+        raise BadInput(f"give --cluster or {'--dsn' if dsn else '--target/--all-targets'}, not both")
     names = _target_names(target, all_targets)
     with Session(format, dsn, None) as s:
-        kinds = KINDS if kind == "all" else (kind,)
-        if kind != "all" and kind not in KINDS:
-            raise BadInput(f"unknown audit {kind!r} (choose from {', '.join(KINDS)} or all)")
+        kinds = (CLUSTER_KINDS if cluster else KINDS) if kind == "all" else (kind,)
+        if kind != "all" and kind not in CLUSTER_KINDS:
+            raise BadInput(f"unknown audit {kind!r} (choose from {', '.join(CLUSTER_KINDS)} or all)")
+        if kind == "replication" and names:
+            raise BadInput("audit replication: name the servers with --cluster (or one with --dsn), not --target")
         if fail_on is None:
             from apexdb.config import load_config
 
@@ -95,7 +100,15 @@ def audit(
         chosen = check_names(tuple(only), "--only") if only else None
         options = dict(kinds=kinds, thresholds=thresholds, exclude=skipped, only=chosen,
                        statement_timeout=statement_timeout, lock_timeout=lock_timeout)
-        if names:  # named targets from the config file, each on its own thread and connection
+        members = None
+        if cluster or kind == "replication":  # a primary and its replicas, or one server seen as a cluster
+            from apexdb.ops.cluster import audit_cluster, open_cluster, single_member
+
+            members = open_cluster(cluster) if cluster else single_member(s.target)
+            s._stack.callback(members.close)
+            with s.out.progress(f"auditing cluster {members.name}", total=len(members.members)) as bar:
+                reports = audit_cluster(members, on_done=lambda name: bar.advance(), **options)
+        elif names:  # named targets from the config file, each on its own thread and connection
             from apexdb.ops.audit.targets import audit_targets
 
             with s.out.progress("auditing targets", total=len(names)) as bar:
@@ -117,10 +130,12 @@ def audit(
             render_status(s.out, reports, status_line(reports, perfdata), state_of(reports),
                           _summary(reports, "warning"), quiet=quiet)
             raise CURRENT["status_exit"]
-        render_reports(s.out, reports, fix_only=fix and format == "table", several=len(names) > 1 or all_targets,
-                       fail_on=fail_on, quiet=quiet)
+        several = len(names) > 1 or all_targets or bool(cluster)
+        render_reports(s.out, reports, fix_only=fix and format == "table", several=several, fail_on=fail_on,
+                       quiet=quiet, extra={"cluster": members.as_json()} if cluster else None)
         if apply:
-            _apply(s, reports[0], names[0] if names else None, yes, lock_timeout)
+            todo, where = _primary_only(s, members, reports) if members is not None else (reports, names)
+            _apply(s, todo[0], where[0] if where else None, yes, lock_timeout)
         reached = [f for r in reports for f in r.findings
                    if SEVERITIES.index(f.severity) >= SEVERITIES.index(fail_on)]
         if reached:
@@ -215,8 +230,23 @@ def _apply(s: Session, report, target_name: str | None, yes: bool, lock_timeout:
     s.out.note(f"--apply: {len(done)} statement(s) applied; rerun the audit to see what remains")
 
 
+def _primary_only(s: Session, members, reports):
+    """--apply over a cluster: the primary's fixes only; say which fixes (for other members) are left out."""
+    from apexdb.errors import BadInput
+
+    primary = members.primary
+    if primary is None:
+        raise BadInput(f"--apply: cluster {members.name} has no reachable primary, so nothing is applied")
+    left = [f for r in reports if r.target != primary.name for f in r.findings if f.statements]
+    if left:
+        s.out.note(f"--apply runs on the primary {primary.name} only; left out {len(left)} fix(es) for other "
+                   "members (see --fix): " + ", ".join(f"{f.check} {f.object} on {f.target}" for f in left))
+    mine = [r for r in reports if r.target == primary.name]
+    return mine, ([primary.name] if primary.target.source.startswith("target ") else [])  # else the session's
+
+
 def render_reports(out, reports, *, fix_only: bool, several: bool, fail_on: str = "critical",
-                   quiet: bool = False) -> None:
+                   quiet: bool = False, extra: dict | None = None) -> None:
     """Findings as one table (a target column when several), the fix script, or one JSON document."""
     from apexdb.ops.audit.fixes import fix_script
     from apexdb.render import Column, cols
@@ -238,7 +268,7 @@ def render_reports(out, reports, *, fix_only: bool, several: bool, fail_on: str 
         return  # quiet when all is well: cron mails nothing
     doc = {"findings": [f.public(with_target=several) for f in findings],
            "summary": _summary(reports, fail_on),
-           "target": [r.target for r in reports] if several else reports[0].target}
+           "target": [r.target for r in reports] if several else reports[0].target, **(extra or {})}
     rows = [{**f.public(with_target=True)} for f in findings]
     columns = ([Column("target")] if several else []) + cols("severity:severity", "check", "object") + [
         Column("detail", max_width=90 if out.rich_stdout else None)]  # piped (cron mail): whole lines

@@ -14,6 +14,9 @@ DsnOpt = Annotated[Optional[str], typer.Option(
     show_default=False)]
 TargetOpt = Annotated[Optional[str], typer.Option(
     "--target", help="A named target from apexdb.toml (or APEXDB_TARGET).", show_default=False)]
+ClusterOpt = Annotated[Optional[str], typer.Option(
+    "--cluster", help="A cluster (clusters.NAME in apexdb.toml): its primary and replicas, seen as one.",
+    show_default=False)]
 FormatOpt = Annotated[str, typer.Option(
     "--format", help="Output format: table, json, csv or markdown.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do it without asking (needed when not on a terminal).")]
@@ -66,6 +69,18 @@ class Session:
 
     def __exit__(self, *exc) -> None:
         self._stack.close()
+
+
+def open_cluster_for(name: str, dsn: str | None, target: str | None, s: "Session"):
+    """The named cluster, closed with the session; BadInput when --dsn/--target is given as well."""
+    from apexdb.errors import BadInput
+    from apexdb.ops.cluster import open_cluster
+
+    if dsn or target:
+        raise BadInput(f"give --cluster or {'--dsn' if dsn else '--target'}, not both")
+    cluster = open_cluster(name)
+    s._stack.callback(cluster.close)
+    return cluster
 
 
 def _close_quietly(conn) -> None:

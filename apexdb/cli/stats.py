@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from apexdb.cli.common import DsnOpt, FormatOpt, Session, TargetOpt, YesOpt
+from apexdb.cli.common import ClusterOpt, DsnOpt, FormatOpt, Session, TargetOpt, YesOpt, open_cluster_for
 
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", help="At most this many rows.")]
 
@@ -25,13 +25,24 @@ def queries(
     all_users: Annotated[bool, typer.Option("--all-users", help="Every role's statements, not only this role's.")] = False,
     reset: Annotated[bool, typer.Option("--reset", help="Forget every gathered statement (asks first).")] = False,
     yes: YesOpt = False,
-    dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table",
+    dsn: DsnOpt = None, target: TargetOpt = None, cluster: ClusterOpt = None, format: FormatOpt = "table",
 ) -> None:
-    """The statements that cost the most, from pg_stat_statements."""
+    """The statements that cost the most, from pg_stat_statements (--cluster: merged over members)."""
     from apexdb.ops.stats import reset_statements, top_statements
     from apexdb.render import stats as view
 
     with Session(format, dsn, target) as s:
+        if cluster:
+            from apexdb.errors import BadInput
+            from apexdb.ops.cluster.stats import cluster_statements
+            from apexdb.render.cluster import show_statements
+
+            if reset:
+                raise BadInput("--reset works on one server at a time: name it with --target, not --cluster")
+            members = open_cluster_for(cluster, dsn, target, s)
+            merged = cluster_statements(members, sort=sort, limit=limit, min_calls=min_calls, all_users=all_users)
+            show_statements(s.out, merged, members, sort=sort, fmt=format)
+            return
         conn = s.connect()
         if reset:
             s.confirm("Forget every statement pg_stat_statements has gathered on this server?", yes,
@@ -43,22 +54,38 @@ def queries(
 
 
 @stats_app.command("tables")
-def tables(limit: LimitOpt = 50, dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table") -> None:
+def tables(limit: LimitOpt = 50, dsn: DsnOpt = None, target: TargetOpt = None, cluster: ClusterOpt = None,
+           format: FormatOpt = "table") -> None:
     """Tables by size: rows, sequential against index scans, dead tuples, last vacuum and analyze."""
     from apexdb.ops.stats import table_stats
     from apexdb.render import stats as view
 
     with Session(format, dsn, target) as s:
+        if cluster:
+            from apexdb.ops.cluster.stats import cluster_table_stats
+            from apexdb.render.cluster import show_tables
+
+            members = open_cluster_for(cluster, dsn, target, s)
+            show_tables(s.out, cluster_table_stats(members, limit=limit), members)
+            return
         view.tables(s.out, table_stats(s.connect(), limit))
 
 
 @stats_app.command("indexes")
-def indexes(limit: LimitOpt = 50, dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table") -> None:
-    """Indexes by size: method, scans, tuples read and fetched."""
+def indexes(limit: LimitOpt = 50, dsn: DsnOpt = None, target: TargetOpt = None, cluster: ClusterOpt = None,
+            format: FormatOpt = "table") -> None:
+    """Indexes by size: method, scans, tuples read and fetched (--cluster: scans on every member)."""
     from apexdb.ops.stats import index_stats
     from apexdb.render import stats as view
 
     with Session(format, dsn, target) as s:
+        if cluster:
+            from apexdb.ops.cluster.stats import cluster_index_stats
+            from apexdb.render.cluster import show_indexes
+
+            members = open_cluster_for(cluster, dsn, target, s)
+            show_indexes(s.out, cluster_index_stats(members, limit=limit), members)
+            return
         view.indexes(s.out, index_stats(s.connect(), limit))
 
 

@@ -41,8 +41,9 @@ DEV_SETTINGS = {
     "log_line_prefix": "'%m [%p] %q%u@%d '",
 }
 PG_HBA = """\
-# written by apexdb: the superuser over the (0700) socket directory only; roles need passwords
+# written by apexdb: the superuser over the (0700) socket directory only (replicas too); roles need passwords
 local   all   postgres   trust
+local   replication   postgres   trust
 local   all   all        scram-sha-256
 host    all   all        127.0.0.1/32   scram-sha-256
 host    all   all        ::1/128        scram-sha-256

@@ -131,10 +131,13 @@ _NON_THRESHOLD_KEYS = ("exclude", "include", "statement_timeout", "lock_timeout"
 def run_audit(conn, kinds: Iterable[str] = KINDS, thresholds: Thresholds | dict[str, Any] | None = None,
               exclude: Iterable[str] = (), only: Iterable[str] | None = None, *,
               statement_timeout: str | None = None, lock_timeout: str | None = None,
-              target: str | None = None, on_check: Callable[[str], None] | None = None) -> AuditReport:
+              target: str | None = None, on_check: Callable[[str], None] | None = None,
+              index_usage: Any = None) -> AuditReport:
     """Run the checks of ``kinds`` on ``conn``; thresholds default to the config file's [audit].
 
     ``on_check(name)`` is called after each group of checks (for a progress bar).
+    ``index_usage`` (an ``apexdb.ops.cluster.usage.IndexUsage``) replaces this server's index
+    scan counts with those of every member of its cluster, so "unused" means unused everywhere.
     """
     from apexdb.config import load_config
     from apexdb.db.connection import read_only
@@ -152,7 +155,7 @@ def run_audit(conn, kinds: Iterable[str] = KINDS, thresholds: Thresholds | dict[
     report = AuditReport(kinds=kinds, target=target)
     ctx = AuditContext(conn, thresholds, frozenset(check_names(tuple(exclude), "exclude")),
                        frozenset(check_names(tuple(only), "only")) if only is not None else None, report,
-                       include=frozenset(included_from_config()))
+                       include=frozenset(included_from_config()), index_usage=index_usage)
     families = _families(kinds)  # validates the config file's custom checks before anything runs
     statement_timeout, lock_timeout = _timeouts(statement_timeout, lock_timeout)
     ctx.statement_timeout = statement_timeout or load_config().setting("statement_timeout")

@@ -36,6 +36,7 @@ class AuditContext:
     report: AuditReport
     statement_timeout: str = "60s"  # applied to each check's savepoint, not to the transaction
     include: frozenset[str] = frozenset()  # off-by-default checks asked for ([audit] include)
+    index_usage: Any = None  # a cluster's scan counts (apexdb.ops.cluster.usage.IndexUsage), else this server's
     facts: dict[str, Any] = field(default_factory=dict)
     locked: dict[int, dict[str, Any]] = field(default_factory=dict)
     _cache: dict[str, Any] = field(default_factory=dict)

@@ -22,8 +22,11 @@ VECTOR_METHODS = ("hnsw", "ivfflat")
 def index_catalog(ctx: AuditContext) -> list[dict[str, Any]]:
     """Every index, except those on relations someone holds an ACCESS EXCLUSIVE lock on (reported apart)."""
     def load():
-        rows = fetch(ctx.conn, "audit_index_catalog", {"locked": ctx.locked_oids})
-        return [r for r in rows if not r["locked"]]
+        rows = [r for r in fetch(ctx.conn, "audit_index_catalog", {"locked": ctx.locked_oids}) if not r["locked"]]
+        if ctx.index_usage is not None:  # a cluster: scans summed over every member
+            for row in rows:
+                ctx.index_usage.merge(row)
+        return rows
     return ctx.cached("indexes", load)
 
 
@@ -171,9 +174,20 @@ def check_unused(ctx: AuditContext) -> None:
         if young:
             detail += (f"; statistics are younger than {human_seconds(t.stats_min_age)}, so this may not be "
                        "disuse yet")
-        detail += "; replicas keep their own scan counts: check them before dropping"
-        ctx.add(_finding("unused_index", "info" if young else "warning", ix, detail, [drop_statement(ix)],
-                         ["to recreate: " + concurrent_definition(ix["definition"])]))
+        usage = ctx.index_usage
+        if usage is None:
+            detail += "; replicas keep their own scan counts: check them before dropping"
+        elif usage.withheld:  # a member's counts are missing: nobody can prove the index unused
+            ctx.add(Finding("unused_index", "info", ix["index_qname"], f"{detail}; {usage.describe(ix)}", "",
+                            schema=ix["schema"], table=ix["table"], index=ix["index"],
+                            size_bytes=ix["size_bytes"], per_member=usage.scans_of(ix)))
+            continue
+        else:
+            detail += "; " + usage.describe(ix)
+        finding = _finding("unused_index", "info" if young else "warning", ix, detail, [drop_statement(ix)],
+                           ["to recreate: " + concurrent_definition(ix["definition"])])
+        finding.per_member = usage.scans_of(ix) if usage is not None else None
+        ctx.add(finding)
 
 
 def _supports(ix: dict[str, Any], fk: dict[str, Any]) -> bool:

@@ -30,6 +30,9 @@ CHECKS: dict[str, tuple[str, ...]] = {
                  "hot_standby_feedback", "connections"),
     "custom": (),  # the config file's [checks.NAME] entries, see custom.py
     "queries": ("query_index", "query_plan", "query_vector"),
+    # over a primary and its replicas (apexdb.ops.cluster): `audit replication|all --cluster NAME`
+    "replication": ("replica_lag", "replay_paused", "wal_receiver_not_streaming", "replication_slot",
+                    "sync_standby_absent", "standby_conflicts", "member_settings_differ"),
 }
 # Checks that run only when named (--only, or [audit] include in the config file).
 OFF_BY_DEFAULT = ("missing_comment",)
@@ -53,12 +56,15 @@ class Finding:
     size_bytes: int | None = None
     statements: tuple[str, ...] = ()  # the fix as runnable statements, one per transaction
     target: str | None = None
+    per_member: dict[str, Any] | None = None  # over a cluster: what each member saw (index scans...)
 
     def public(self, with_target: bool = False) -> dict[str, Any]:
         doc = {"check": self.check, "severity": self.severity, "object": self.object,
                "detail": self.detail, "fix": self.fix}
         if with_target:
             doc["target"] = self.target
+        if self.per_member is not None:
+            doc["per_member"] = self.per_member
         return doc
 
 
@@ -134,6 +140,13 @@ class Thresholds:
     queries_top_mean: int = 10  # then by mean time, among those called at least queries_min_calls times
     queries_min_calls: int = 10
     queries_min_table_rows: int = 1000  # smaller tables get no index proposal
+    # replication health over a cluster (apexdb.ops.cluster.health)
+    replica_lag_bytes_warning: int = 64 * 1024 ** 2
+    replica_lag_bytes_critical: int = 1024 ** 3
+    replica_lag_time_warning: float = 60
+    replica_lag_time_critical: float = 600
+    slot_retained_bytes: int = 1024 ** 3  # an inactive slot retaining this much WAL is critical
+    standby_conflicts_min: int = 1  # queries cancelled on a replica before it is reported
 
     @classmethod
     def names(cls) -> list[str]:
@@ -154,7 +167,7 @@ class Thresholds:
 
 DURATIONS = ("stats_min_age", "vacuum_max_age", "transaction_age_warning", "transaction_age_critical",
              "idle_in_transaction_warning", "idle_in_transaction_critical", "prepared_age_warning",
-             "prepared_age_critical")
+             "prepared_age_critical", "replica_lag_time_warning", "replica_lag_time_critical")
 
 
 def _convert(name: str, type_: str, value: Any) -> Any:
