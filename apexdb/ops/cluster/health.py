@@ -28,7 +28,7 @@ def gather(cluster: Cluster) -> dict[str, Any]:
         conn, replica = member.conn, member.role == "replica"
         with read_only(conn):
             if member.facts.get("vector_version"):
-                fetch(conn, "load_vector_library")  # makes hnsw.* / ivfflat.* visible
+                fetch(conn, "settings_load_vector_library")  # makes hnsw.* / ivfflat.* visible
             return {"replication": [] if replica else fetch(conn, "cluster_replication"),
                     "receiver": fetch_one(conn, "cluster_wal_receiver") if replica else None,
                     "slots": fetch(conn, "cluster_slots"),

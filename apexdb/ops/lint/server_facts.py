@@ -77,7 +77,7 @@ def _workload_metrics(conn) -> dict[tuple[str, str], set[str]]:
 
     try:
         with read_only(conn):
-            access = fetch_one(conn, "stat_statements_access") or {}
+            access = fetch_one(conn, "stats_statements_access") or {}
             if not (access.get("created") and access.get("readable")) or access.get("preloaded") is False:
                 return {}
             rows = fetch(conn, "audit_vector_workload", pgss=(access["schema"], "pg_stat_statements"))
