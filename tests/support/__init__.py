@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent.parent  # tests/
 REPO = HERE.parent
 PG15_BIN = Path("/usr/lib/postgresql/15/bin")
 TEST_SETTINGS = {"fsync": "off", "full_page_writes": "off", "shared_buffers": "128MB", "max_connections": "200",
-                 "max_prepared_transactions": "10"}
+                 "max_prepared_transactions": "10", "pg_stat_statements.max": "20000"}
 REQUIRE_OPTIONAL = "APEXDB_TEST_REQUIRE_OPTIONAL"  # set (to 1) by .ci/run: a missing optional part fails
 _counter = itertools.count()
 
