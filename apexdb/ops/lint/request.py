@@ -51,7 +51,7 @@ def run_lint(req: LintRequest) -> LintOutcome:
         report = lint_files(req.targets, pg_version=version, assume_in_transaction=req.assume_in_transaction,
                             known_columns=facts.columns if facts else None)
         return LintOutcome(report, "files", note)
-    from apexdb.ops.alembic_project import load_project
+    from apexdb.ops.migrate.project import load_project
     from apexdb.ops.lint.alembic_source import revision_units
 
     cfg = load_project(req.config_path, req.dsn)

@@ -8,6 +8,7 @@ but runs with a lock timeout all the same. Confirmation is the CLI's job (Sessio
 from __future__ import annotations
 
 from apexdb.db.connection import set_local
+from apexdb.db.queries import fetch_one
 from apexdb.errors import BadInput
 
 SCOPES = ("database", "role")
@@ -25,8 +26,7 @@ def apply_settings(conn, settings: dict[str, str], scope: str) -> list[str]:
     unknown = [name for name in settings if name not in TUNABLE]
     if unknown:
         raise BadInput(f"--apply writes only the settings tune tunes, not {', '.join(unknown)}")
-    owner = "current_database()" if scope == "database" else "current_user"
-    name = conn.execute(f"SELECT {owner}").fetchone()[0]
+    name = fetch_one(conn, "tune_apply_owner")[scope]
     done = []
     with conn.transaction():
         set_local(conn, lock_timeout="5s")
