@@ -1,9 +1,9 @@
-"""Alembic environment for the Apex schema; the work is in apexdb.ops.migrate_env."""
+"""Alembic environment for the Apex schema; the work is in apexdb.ops.migrate.env."""
 from logging.config import fileConfig
 
 from alembic import context
 
-from apexdb.ops.migrate_env import run
+from apexdb.ops.migrate.env import run
 from apexdb.schema import metadata
 
 # Under `apexdb migrate` apexdb reports progress itself; plain `alembic` logs as alembic.ini says.

@@ -9,7 +9,7 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 ${imports if imports else ""}
-# Zero-downtime helpers (docs/migrate.md): from apexdb import zero_downtime as zd
+# Zero-downtime helpers (docs/migrate.md): from apexdb.ops.migrate import zero_downtime as zd
 
 revision: str = ${repr(up_revision)}
 down_revision: Union[str, Sequence[str], None] = ${repr(down_revision)}

@@ -77,7 +77,7 @@ def _settings(dsn: str) -> dict:
 def run(ctx) -> list[Figure]:
     import numpy as np
 
-    from apexdb.ops.demo_corpus import corpus
+    from apexdb.ops.demo.corpus import corpus
 
     rows = ctx.size(60_000, 5_000)
     *_, all_vectors = corpus(rows=rows + QUERIES, dims=DIMS, seed=21, clusters=64)

@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-from apexdb.ops.demo_corpus import CATEGORIES, corpus
+from apexdb.ops.demo.corpus import CATEGORIES, corpus
 
 
 def test_corpus_is_deterministic_clustered_and_readable():

@@ -173,8 +173,8 @@ def test_offline_sql_needs_no_database(apex):
 
 
 def test_per_revision_sql_for_the_linter():
-    from apexdb.ops.alembic_project import load_project
-    from apexdb.ops.migrate_info import offline_sql_by_revision
+    from apexdb.ops.migrate.project import load_project
+    from apexdb.ops.migrate.info import offline_sql_by_revision
 
     parts = offline_sql_by_revision(load_project(), "base:head")
     assert [p["revision"] for p in parts] == ["0001", "0002", "0003", "0004"]

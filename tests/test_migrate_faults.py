@@ -147,7 +147,7 @@ def test_ctrl_c_during_a_concurrent_index_build_leaves_no_invalid_index(apex, db
 
 
 def test_two_migrates_at_once_wait_for_each_other(db):
-    from apexdb.ops.migrate_safety import lock_key
+    from apexdb.ops.migrate.safety import lock_key
 
     # Hold the migration lock ourselves so both runs are certainly waiting at the same time.
     holder = db.connect()
@@ -174,7 +174,7 @@ def test_plain_alembic_waits_for_a_running_apexdb_migrate(db):
     """alembic upgrade head from the repository takes the same lock."""
     import sys
 
-    from apexdb.ops.migrate_safety import lock_key
+    from apexdb.ops.migrate.safety import lock_key
 
     holder = db.connect()
     holder.execute("SELECT pg_advisory_lock(%s)", [lock_key()])
@@ -248,7 +248,7 @@ def test_plain_alembic_retries_a_lock_timeout_too(apex, db):
 
 
 def test_two_inits_at_once_create_the_extension_once(db):
-    from apexdb.ops.migrate_safety import lock_key
+    from apexdb.ops.migrate.safety import lock_key
 
     db.sql("DROP EXTENSION vector")
     holder = db.connect()

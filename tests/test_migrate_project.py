@@ -129,7 +129,7 @@ def test_an_installed_apexdb_migrates_from_its_packaged_copy(db, tmp_path):
     work = tmp_path / "elsewhere"
     work.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site), "APEXDB_DSN": db.dsn}
-    probe = subprocess.run([sys.executable, "-c", "from apexdb.ops.alembic_project import packaged_script_location "
+    probe = subprocess.run([sys.executable, "-c", "from apexdb.ops.migrate.project import packaged_script_location "
                             "as p; print(p())"], cwd=work, env=env, capture_output=True, text=True, timeout=60)
     assert probe.stdout.strip() == str(site / "apexdb" / "_alembic"), probe.stderr
     proc = subprocess.run([sys.executable, "-m", "apexdb", "migrate", "--format", "json"], cwd=work, env=env,
@@ -155,7 +155,7 @@ def test_autogenerate_rendering_of_every_pgvector_type():
     from alembic.autogenerate.api import AutogenContext
     from pgvector.sqlalchemy import BIT, HALFVEC, SPARSEVEC, VECTOR
 
-    from apexdb.ops.migrate_env import render_item
+    from apexdb.ops.migrate.env import render_item
 
     context = AutogenContext.__new__(AutogenContext)
     context.imports = set()

@@ -165,7 +165,7 @@ class FakeEmbedder:
 
 
 def test_text_goes_through_a_registered_embedder(apex, items):
-    from apexdb.ops import embedders
+    from apexdb.ops.search import embedders
 
     embedders.register_embedder("fake", lambda model: FakeEmbedder(items))
     try:

@@ -10,7 +10,7 @@ and an interrupted run drops its INVALID index and is completed by the next run.
 """
 import sqlalchemy as sa
 
-from apexdb import zero_downtime as zd
+from apexdb.ops.migrate import zero_downtime as zd
 
 revision = "0003"
 down_revision = "0002"

@@ -9,7 +9,7 @@ research's recommendation for normalized OpenAI embeddings). Built CONCURRENTLY 
 autocommit blocks because the tables may already hold rows; for a large table raise
 maintenance_work_mem first (``apexdb index create`` sizes it for you).
 """
-from apexdb import zero_downtime as zd
+from apexdb.ops.migrate import zero_downtime as zd
 
 revision = "0004"
 down_revision = "0003"

@@ -18,7 +18,7 @@ def init(config: ConfigOpt = None, lock_timeout: LockTimeoutOpt = None, statemen
     import dataclasses
 
     from apexdb.cli.migrate import StepPrinter, project, safety
-    from apexdb.ops.migrate_init import init as run_init
+    from apexdb.ops.migrate.init import init as run_init
     from apexdb.render import Section, cols
 
     with Session(format, dsn, target) as s:

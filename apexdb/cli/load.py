@@ -69,7 +69,7 @@ def sample_data(
     format: FormatOpt = "table",
 ) -> None:
     """Write a deterministic sample corpus (clustered vectors with titles and categories) to load and index."""
-    from apexdb.ops.demo_corpus import write_corpus
+    from apexdb.ops.demo.corpus import write_corpus
     from apexdb.render import cols
 
     with Session(format) as s:

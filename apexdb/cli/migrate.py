@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
 
 
 def project(config: str | None, dsn: str | None, target: str | None):
-    from apexdb.ops.alembic_project import load_project
+    from apexdb.ops.migrate.project import load_project
 
     cfg = load_project(config, dsn)
     cfg.attributes["apexdb_target_name"] = target
@@ -54,7 +54,7 @@ def project(config: str | None, dsn: str | None, target: str | None):
 
 
 def safety(lock_timeout, statement_timeout, retries):
-    from apexdb.ops.migrate_safety import SafetySettings
+    from apexdb.ops.migrate.safety import SafetySettings
 
     return SafetySettings.from_config(lock_timeout, statement_timeout, retries)
 
@@ -112,7 +112,7 @@ def up(revision: Annotated[str, typer.Argument(help="Revision to upgrade to.")] 
        retries: RetriesOpt = None, dsn: DsnOpt = None, target: TargetOpt = None,
        format: FormatOpt = "table") -> None:
     """Upgrade to REV (default: head), one revision per transaction, under the migration lock."""
-    from apexdb.ops.migrate_runner import migrate
+    from apexdb.ops.migrate.runner import migrate
 
     with Session(format, dsn, target) as s:
         cfg = project(config, dsn, target)
@@ -129,8 +129,8 @@ def down(revision: Annotated[str, typer.Argument(help="Revision to downgrade to 
          statement_timeout: StatementTimeoutOpt = None, retries: RetriesOpt = None, dsn: DsnOpt = None,
          target: TargetOpt = None, format: FormatOpt = "table") -> None:
     """Downgrade to REV; asks first (or --yes): downgrades drop tables, columns and data."""
-    from apexdb.ops.migrate_runner import current_heads, migrate
-    from apexdb.ops.migrate_target import prepare_target
+    from apexdb.ops.migrate.runner import current_heads, migrate
+    from apexdb.ops.migrate.target import prepare_target
 
     with Session(format, dsn, target) as s:
         cfg = project(config, dsn, target)
@@ -151,7 +151,7 @@ def status(check: Annotated[bool, typer.Option("--check", help="Exit 1 when the 
            format: FormatOpt = "table") -> None:
     """Current revision, head, and the revisions still to apply."""
     from apexdb.errors import FindingsReached
-    from apexdb.ops.migrate_info import status as get_status
+    from apexdb.ops.migrate.info import status as get_status
     from apexdb.render import Section, cols
 
     with Session(format, dsn, target) as s:
@@ -176,9 +176,9 @@ def history(current: Annotated[bool, typer.Option(
             config: ConfigOpt = None, dsn: DsnOpt = None, target: TargetOpt = None,
             format: FormatOpt = "table") -> None:
     """Every revision of the project, newest first."""
-    from apexdb.ops.migrate_info import history as get_history
-    from apexdb.ops.migrate_runner import current_heads
-    from apexdb.ops.migrate_target import prepare_target
+    from apexdb.ops.migrate.info import history as get_history
+    from apexdb.ops.migrate.runner import current_heads
+    from apexdb.ops.migrate.target import prepare_target
     from apexdb.render import cols
 
     with Session(format, dsn, target) as s:
@@ -200,7 +200,7 @@ def new(message: Annotated[str, typer.Option("--message", "-m", help="What the r
         config: ConfigOpt = None, dsn: DsnOpt = None, target: TargetOpt = None,
         format: FormatOpt = "table") -> None:
     """Write a new revision file (review it before applying)."""
-    from apexdb.ops.migrate_info import new_revision
+    from apexdb.ops.migrate.info import new_revision
     from apexdb.render import cols
 
     with Session(format, dsn, target) as s:
@@ -217,7 +217,7 @@ def sql(revision_range: Annotated[Optional[str], typer.Argument(
         config: ConfigOpt = None, format: FormatOpt = "table") -> None:
     """The SQL a run would execute, without a database (Alembic's offline mode)."""
     from apexdb.errors import BadInput
-    from apexdb.ops.migrate_info import offline_sql
+    from apexdb.ops.migrate.info import offline_sql
 
     with Session(format) as s:
         if downgrade and (not revision_range or ":" not in revision_range):
@@ -234,7 +234,7 @@ def stamp(revision: Annotated[str, typer.Argument(help="Revision to record as ap
           config: ConfigOpt = None, dsn: DsnOpt = None, target: TargetOpt = None,
           format: FormatOpt = "table") -> None:
     """Record REV in alembic_version without running any migration."""
-    from apexdb.ops.migrate_runner import stamp as do_stamp
+    from apexdb.ops.migrate.runner import stamp as do_stamp
     from apexdb.render import cols
 
     with Session(format, dsn, target) as s:
@@ -248,7 +248,7 @@ def check(config: ConfigOpt = None, dsn: DsnOpt = None, target: TargetOpt = None
           format: FormatOpt = "table") -> None:
     """Drift between the models and the database: a table of differences, exit 1 when any."""
     from apexdb.errors import FindingsReached
-    from apexdb.ops.migrate_drift import drift
+    from apexdb.ops.migrate.drift import drift
     from apexdb.render import cols
 
     with Session(format, dsn, target) as s:

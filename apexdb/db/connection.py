@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from apexdb import sql as registry
 from apexdb.config import load_config
 from apexdb.errors import BadInput, NotConnected, one_line, register_secret
 
@@ -137,7 +138,7 @@ def connect(target: Target, *, autocommit: bool = True, application_name: str = 
 
 def register_vector_types(conn) -> bool:
     """Register pgvector's types on ``conn`` when the extension exists in this database."""
-    row = conn.execute("SELECT 1 FROM pg_type WHERE typname = 'vector'").fetchone()
+    row = conn.execute(registry.get("db_vector_type").text).fetchone()
     if not row:
         return False
     from pgvector.psycopg import register_vector
@@ -205,9 +206,8 @@ def server_versions(conn) -> ServerVersions:
     cached = getattr(conn, "_apexdb_versions", None)
     if cached is not None:
         return cached
-    num, text = conn.execute("SELECT current_setting('server_version_num')::int, "
-                             "current_setting('server_version')").fetchone()
-    exts = {name: parse_version(ver) for name, ver in conn.execute("SELECT extname, extversion FROM pg_extension")}
+    num, text = conn.execute(registry.get("db_server_version").text).fetchone()
+    exts = {name: parse_version(ver) for name, ver in conn.execute(registry.get("db_extension_versions").text)}
     versions = ServerVersions((num // 10000, num % 10000), text, exts)
     conn._apexdb_versions = versions
     return versions

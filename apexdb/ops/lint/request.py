@@ -64,7 +64,7 @@ def run_lint(req: LintRequest) -> LintOutcome:
                             known_indexes=facts.indexes if facts else None, profile=profile,
                             query_metrics=metrics)
         return LintOutcome(report, "files", note, profile)
-    from apexdb.ops.alembic_project import load_project
+    from apexdb.ops.migrate.project import load_project
     from apexdb.ops.lint.alembic_source import revision_units
 
     cfg = load_project(req.config_path, req.dsn)

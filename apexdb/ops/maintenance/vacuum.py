@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from apexdb.db.connection import read_only
-from apexdb.db.queries import fetch
+from apexdb.db.queries import execute, fetch
 from apexdb.errors import BadInput
 from apexdb.ops.maintenance.connection import MaintenanceSettings
 from apexdb.ops.maintenance.runner import RunResult, Step, run_steps
@@ -66,7 +66,7 @@ def resolve_tables(conn, names: list[str]) -> list[TableRef]:
 
 def table_stats(conn, oids: list[int]) -> dict[int, dict[str, Any]]:
     """The vacuum/analyze figures of ``oids`` read fresh from the statistics."""
-    conn.execute("SELECT pg_stat_clear_snapshot()")
+    execute(conn, "maint_stat_snapshot_clear")
     return {row["oid"]: row for row in fetch(conn, "maint_table_stats", {"oids": list(oids)})}
 
 

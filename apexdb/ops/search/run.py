@@ -154,7 +154,7 @@ def _query_vector(conn, target: SearchTarget, req: SearchRequest):
     if req.vector is not None:
         return parse_vector_arg(req.vector, dims, col), "--vector"
     if req.text is not None:
-        from apexdb.ops.embedders import embed_text
+        from apexdb.ops.search.embedders import embed_text
 
         return check_vector(embed_text(req.embedder, req.text, dims), dims, col, "--text"), "--text"
     return row_vector(conn, target, req.like), f"row {req.like}"

@@ -8,6 +8,7 @@ but runs with a lock timeout all the same. Confirmation is the CLI's job (Sessio
 from __future__ import annotations
 
 from apexdb.db.connection import set_local
+from apexdb.db.queries import fetch_one
 from apexdb.errors import BadInput
 
 SCOPES = ("database", "role")
@@ -25,8 +26,7 @@ def planned_statements(conn, settings: dict[str, str], scope: str) -> list:
     unknown = [name for name in settings if name not in TUNABLE]
     if unknown:
         raise BadInput(f"--apply writes only the settings tune tunes, not {', '.join(unknown)}")
-    owner = "current_database()" if scope == "database" else "current_user"
-    name = conn.execute(f"SELECT {owner}").fetchone()[0]
+    name = fetch_one(conn, "tune_apply_owner")[scope]
     return [sql.SQL("ALTER {} {} SET {} = {}").format(sql.SQL(scope.upper()), sql.Identifier(name), sql.SQL(setting),
                                                      sql.Literal(value)) for setting, value in settings.items()]
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from apexdb.errors import ApexdbError, BadInput, DatabaseError, Interrupted, NotEnabled
-from apexdb.ops.alembic_project import is_apex_project
+from apexdb.ops.migrate.project import is_apex_project
 from apexdb.db.retry import RETRYABLE, retry_on_lock, sqlstate_of
-from apexdb.ops.migrate_safety import SafetySettings, lock_key, migration_lock, settings_on_every_connection
-from apexdb.ops.migrate_target import prepare_target, project_logging
+from apexdb.ops.migrate.safety import SafetySettings, lock_key, migration_lock, settings_on_every_connection
+from apexdb.ops.migrate.target import prepare_target, project_logging
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from apexdb.db.retry import retry_on_lock
-from apexdb.ops.migrate_safety import SafetySettings, lock_key, migration_lock, settings_on_every_connection
+from apexdb.ops.migrate.safety import SafetySettings, lock_key, migration_lock, settings_on_every_connection
 from apexdb.units import duration_setting
 
 log = logging.getLogger("alembic.env")

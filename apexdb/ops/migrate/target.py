@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from apexdb.db.connection import Target, mask_dsn, resolve_target
-from apexdb.ops.alembic_project import is_apex_project
+from apexdb.ops.migrate.project import is_apex_project
 
 _EXPLICIT_ENV = ("APEXDB_DSN", "DATABASE_URL", "APEXDB_TARGET")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from apexdb.errors import BadInput, NotEnabled
 
-PACKAGE_DIR = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parents[2]  # apexdb/
 
 
 def packaged_script_location() -> Path:

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from apexdb.errors import BadInput, DatabaseError
-from apexdb.ops.alembic_project import is_apex_project
-from apexdb.ops.migrate_runner import check_revision, current_heads, revision_title
-from apexdb.ops.migrate_target import prepare_target, project_logging
+from apexdb.ops.migrate.project import is_apex_project
+from apexdb.ops.migrate.runner import check_revision, current_heads, revision_title
+from apexdb.ops.migrate.target import prepare_target, project_logging
 
 
 @dataclass

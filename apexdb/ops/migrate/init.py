@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 
 from apexdb.db.connection import server_versions
 from apexdb.errors import NotEnabled
-from apexdb.ops.migrate_runner import Listener, RunResult, migrate
-from apexdb.ops.migrate_safety import SafetySettings
-from apexdb.ops.migrate_target import prepare_target
+from apexdb.ops.migrate.runner import Listener, RunResult, migrate
+from apexdb.ops.migrate.safety import SafetySettings
+from apexdb.ops.migrate.target import prepare_target
 
 
 @dataclass
@@ -19,7 +19,7 @@ class InitResult:
 
 def ensure_extensions(conn, lock_timeout: str = "5s") -> list[dict]:
     """Create pgvector (required) and pg_stat_statements (when preloaded); say what was done."""
-    from apexdb.db.queries import fetch
+    from apexdb.db.queries import fetch, fetch_one
 
     found = {r["name"]: r for r in fetch(conn, "migrate_extensions")}
     version = server_versions(conn).server_version
@@ -45,8 +45,9 @@ def ensure_extensions(conn, lock_timeout: str = "5s") -> list[dict]:
         with conn.transaction():
             conn.execute("SELECT set_config('lock_timeout', %s, true)", [lock_timeout])
             conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(name)))
-        installed = conn.execute("SELECT extversion FROM pg_extension WHERE extname = %s", [name]).fetchone()
-        out.append({"extension": name, "version": installed[0] if installed else None, "action": "created"})
+        installed = fetch_one(conn, "migrate_extension_version", {"name": name})
+        out.append({"extension": name, "version": installed["extversion"] if installed else None,
+                    "action": "created"})
     return out
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from apexdb.errors import BadInput, DatabaseError
 from apexdb.db.retry import sqlstate_of
-from apexdb.ops.migrate_target import prepare_target, project_logging
+from apexdb.ops.migrate.target import prepare_target, project_logging
 
 _WHERE = {"add": "in the models, missing from the database", "remove": "in the database, not in the models"}
 
