@@ -104,6 +104,8 @@ def offline_sql(cfg, rev, script=None) -> str:
     from alembic.runtime.environment import EnvironmentContext
     from alembic.script import ScriptDirectory
 
+    from apexdb.ops.migrate.target import project_logging  # env.py's fileConfig() must not outlive the run
+
     down = rev.down_revision
     if isinstance(down, (tuple, list)):
         down = down[0] if len(down) == 1 else None
@@ -118,7 +120,7 @@ def offline_sql(cfg, rev, script=None) -> str:
     saved = cfg.output_buffer
     cfg.output_buffer = buffer  # the SQL; env.py's print()s and logging go to chatter, not into it
     try:
-        with redirect_stdout(chatter), redirect_stderr(chatter), EnvironmentContext(
+        with project_logging(), redirect_stdout(chatter), redirect_stderr(chatter), EnvironmentContext(
                 cfg, script, fn=upgrade, as_sql=True, starting_rev=down, destination_rev=rev.revision):
             script.run_env()
     except BadInput:
