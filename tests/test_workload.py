@@ -192,14 +192,14 @@ def test_role_that_may_not_read_pg_stat_statements(db):
 def test_unparsable_refused_and_forbidden_statements_are_skipped_with_reason(db):
     db.sql("SELECT pg_stat_statements_reset()")  # the suite's other tests filled it: start from this test's own
     orders(db)
-    db.sql("CREATE TABLE secret (id int, v text)")
-    db.sql("INSERT INTO secret SELECT g, 'v' FROM generate_series(1, 5000) g")
+    db.sql("CREATE TABLE private_notes (id int, v text)")
+    db.sql("INSERT INTO private_notes SELECT g, 'v' FROM generate_series(1, 5000) g")
     dsn = role(db, "app")
     db.sql(f"GRANT pg_read_all_stats TO {db.name}_app")
     db.sql(f"GRANT SELECT ON orders TO {db.name}_app")
     with db.connect() as conn:
         for _ in range(30):  # enough calls that a busy shared server's pg_stat_statements keeps the entries
-            conn.execute("SELECT * FROM secret WHERE id = %s", [1], prepare=True).fetchall()
+            conn.execute("SELECT * FROM private_notes WHERE id = %s", [1], prepare=True).fetchall()
             conn.execute("SELECT count(*) FROM orders WHERE created_at > now() - interval '1 day'").fetchall()
             with conn.transaction(), conn.transaction():  # psycopg's SAVEPOINT "_pg3_1": recorded as
                 pass  # SAVEPOINT $1, which no parser accepts
@@ -209,7 +209,7 @@ def test_unparsable_refused_and_forbidden_statements_are_skipped_with_reason(db)
     skipped = result.json["queries"]["skipped"]
     reasons = " | ".join(s["reason"] for s in skipped)
     assert all(isinstance(s["queryid"], int) for s in skipped)
-    assert "permission denied for table secret" in reasons
+    assert "permission denied for table private_notes" in reasons
     assert "EXPLAIN refused it: syntax error" in reasons  # interval $1: normalised text EXPLAIN refuses
     assert "pglast" in reasons  # SAVEPOINT $1
     assert "Traceback" not in result.stderr
