@@ -182,6 +182,17 @@ def rolled_back(conn, *, statement_timeout: str | None = None, lock_timeout: str
         yield conn
 
 
+def cancel_backend(conn, pid: int) -> None:
+    """Cancel what backend ``pid`` is running, best effort: psycopg cancels on Ctrl-C already, this
+    covers an interrupt that came between two calls (the connection may itself be gone)."""
+    from apexdb.db.queries import execute
+
+    try:
+        execute(conn, "db_cancel_backend", {"pid": pid})
+    except Exception:
+        pass
+
+
 def current_setting(conn, name: str, *, missing_ok: bool = False) -> str | None:
     """A setting's value as this session sees it (None for an unknown one when ``missing_ok``)."""
     return conn.execute("SELECT current_setting(%s, %s)", [name, missing_ok]).fetchone()[0]

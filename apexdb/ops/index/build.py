@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from apexdb.config import load_config
-from apexdb.db.connection import set_local
+from apexdb.db.connection import cancel_backend, set_local
 from apexdb.db.progress import ProgressSample, ProgressWatcher
 from apexdb.db.retry import retry_on_lock
 from apexdb.errors import DatabaseError, Interrupted
@@ -97,7 +97,7 @@ def build_index(conn, monitor_conn, plan: IndexPlan, sizing: BuildSettings, *,
     try:
         retry_on_lock(attempt, retries=RETRIES, on_retry=retrying)
     except KeyboardInterrupt:
-        _cancel(monitor_conn, conn.info.backend_pid)
+        cancel_backend(monitor_conn, conn.info.backend_pid)
         raise Interrupted("index build cancelled on the server" + _cleanup(monitor_conn, plan, build_name)) from None
     except psycopg.Error as exc:
         primary = exc.diag.message_primary if exc.diag else str(exc)
@@ -169,15 +169,6 @@ def _with_name(plan: IndexPlan, name: str) -> IndexPlan:
 
 def _temporary_name(name: str) -> str:
     return name.encode()[:50].decode(errors="ignore") + "_apexdb_new"
-
-
-def _cancel(monitor_conn, pid: int) -> None:
-    """psycopg cancels the query on Ctrl-C; make sure, in case the interrupt came between calls."""
-    try:
-        monitor_conn.execute("SELECT pg_cancel_backend(%s) FROM pg_stat_activity "
-                             "WHERE pid = %s AND state = 'active'", [pid, pid])
-    except Exception:
-        pass
 
 
 def _cleanup(monitor_conn, plan: IndexPlan, name: str) -> str:

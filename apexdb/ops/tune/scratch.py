@@ -100,8 +100,10 @@ def check_writable(conn, target) -> None:
     """The scratch copy needs a primary and CREATE on the table's schema; say the ways out if not."""
     ways_out = ("give real query vectors with --queries FILE or --queries-sql \"SELECT ...\" (measured on the "
                 "live index, nothing written), or --fast (optimistic: the queries are rows of the index)")
-    recovery, can_create = conn.execute("SELECT pg_is_in_recovery(), has_schema_privilege(%s, 'CREATE')",
-                                        [target.table.schema]).fetchone()
+    from apexdb.db.queries import fetch_one
+
+    state = fetch_one(conn, "tune_scratch_writable", {"schema": target.table.schema})
+    recovery, can_create = state["recovery"], state["can_create"]
     if recovery:
         raise BadInput(f"this server is a read-only replica and the default method builds a scratch copy of "
                        f"{target.table.display}: run tune on the primary (the index is the same), or {ways_out}")
@@ -143,7 +145,7 @@ def scratch_copy(conn, db_target, target, held_out_ids: list[Any], filters, sizi
     """(scratch connection, SearchTarget of the copy) inside the transaction that is rolled back."""
     import psycopg
 
-    from apexdb.db.connection import close_settings_connection, connect_with_settings, set_local
+    from apexdb.db.connection import cancel_backend, close_settings_connection, connect_with_settings, set_local
 
     from apexdb.config import load_config
 
@@ -159,7 +161,7 @@ def scratch_copy(conn, db_target, target, held_out_ids: list[Any], filters, sizi
                 _build(conn, wconn, target, copy_target, on_build)
                 copy_target = _with_index(wconn, copy_target)
             except KeyboardInterrupt:
-                _cancel(conn, wconn.info.backend_pid)
+                cancel_backend(conn, wconn.info.backend_pid)
                 raise Interrupted("tune cancelled: the scratch copy was rolled back, nothing was left behind") from None
             except psycopg.Error as exc:
                 primary = exc.diag.message_primary if exc.diag and exc.diag.message_primary else str(exc)
@@ -186,7 +188,7 @@ def _create(wconn, target, filters):
     """CREATE UNLOGGED TABLE with the copied columns, their types from the catalog."""
     from psycopg import sql
 
-    from apexdb.ops.catalog import TableRef
+    from apexdb.ops.catalog import TableRef, relation_named
 
     types = {c["name"]: c["type"] for c in target.columns}
     names = copied_columns(target, filters)
@@ -197,8 +199,7 @@ def _create(wconn, target, filters):
     name = scratch_name()
     wconn.execute(sql.SQL("CREATE UNLOGGED TABLE {} ({})").format(
         sql.Identifier(target.table.schema, name), sql.SQL(", ").join(columns)))
-    oid = wconn.execute("SELECT %s::regclass::oid", [f'"{target.table.schema}"."{name}"']).fetchone()[0]
-    ref = TableRef(int(oid), target.table.schema, name, "r", 0)
+    ref = TableRef(int(relation_named(wconn, target.table.schema, name)["oid"]), target.table.schema, name, "r", 0)
     return replace(target, table=ref, id_column=id_column)
 
 
@@ -263,9 +264,3 @@ def _with_index(wconn, copy_target):
     return replace(copy_target, table=table, column=column, index=built[0], candidates=built,
                    indexes=on_column, expression_indexes=[i for i in built if i.column != column.column])
 
-
-def _cancel(conn, pid: int) -> None:
-    try:
-        conn.execute("SELECT pg_cancel_backend(%s)", [pid])
-    except Exception:
-        pass

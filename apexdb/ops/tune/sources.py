@@ -102,8 +102,10 @@ def _check_select(text: str) -> None:
 
 
 def _type_name(conn, oid: int) -> str:
-    row = conn.execute("SELECT typname FROM pg_type WHERE oid = %s", [oid]).fetchone()
-    return row[0] if row else str(oid)
+    from apexdb.db.queries import fetch_one
+
+    row = fetch_one(conn, "tune_type_name", {"oid": oid})
+    return row["name"] if row else str(oid)
 
 
 def _as_text(value, dims: int | None, column: str, i: int) -> str:
