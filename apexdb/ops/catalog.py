@@ -199,6 +199,8 @@ def describe(obj: Any) -> dict[str, Any]:
 
 # The norm function per vector type: an all-zero vector has no direction, so cosine indexes skip it.
 NORM_FUNCTION = {"vector": "vector_norm", "halfvec": "l2_norm", "sparsevec": "l2_norm"}
+# What pgvector builds with when an option is not given
+BUILD_DEFAULTS: dict[str, dict[str, int]] = {"hnsw": {"m": 16, "ef_construction": 64}, "ivfflat": {"lists": 100}}
 # pgvector's index option ranges (hnsw.c / ivfflat.c)
 HNSW_M_RANGE = (2, 100)
 HNSW_EF_CONSTRUCTION_RANGE = (4, 1000)

@@ -71,11 +71,7 @@ def list_indexes(conn, table: str | None = None, *, vector_only: bool = False) -
 
 def _pgvector_defaults(method: str) -> dict[str, int]:
     """What pgvector used when the option was not given (hnsw m=16, ef_construction=64; ivfflat lists=100)."""
-    if method == "hnsw":
-        return {"m": 16, "ef_construction": 64}
-    if method == "ivfflat":
-        return {"lists": 100}
-    return {}
+    return dict(vc.BUILD_DEFAULTS.get(method, {}))
 
 
 @dataclass

@@ -9,9 +9,9 @@ from __future__ import annotations
 from apexdb.ops.lint.findings import Finding
 from apexdb.ops.lint.schema_model import ANN_METHODS, ColumnType, SchemaModel, type_of
 from apexdb.ops.lint.statements import ParsedSql, Statement
-from apexdb.ops.catalog import INDEX_DIM_LIMIT, METRICS, OPCLASS_METRICS, metric_of_opclass
+from apexdb.ops.catalog import BUILD_DEFAULTS, INDEX_DIM_LIMIT, METRICS, OPCLASS_METRICS, metric_of_opclass
 
-HNSW_DEFAULTS = {"m": 16, "ef_construction": 64}
+HNSW_DEFAULTS = BUILD_DEFAULTS["hnsw"]
 
 # rule -> (severity, one-line description) ; the docs list these
 RULES = {

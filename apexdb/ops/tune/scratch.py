@@ -63,10 +63,10 @@ class ScratchCost:
 
 def index_options(index) -> dict[str, int]:
     """The index's build options, pgvector's defaults filled in."""
-    opts = {k: int(v) for k, v in index.options.items() if str(v).isdigit()}
-    if index.method == "hnsw":
-        return {"m": opts.get("m", 16), "ef_construction": opts.get("ef_construction", 64)}
-    return {"lists": opts.get("lists", 100)}
+    from apexdb.ops.catalog import BUILD_DEFAULTS
+
+    given = {k: int(v) for k, v in index.options.items() if str(v).isdigit()}
+    return {k: given.get(k, default) for k, default in BUILD_DEFAULTS[index.method].items()}
 
 
 def key_type(target) -> str:
