@@ -16,6 +16,7 @@ class ClusterConfig:
         members = {"p": db.dsn, "r1": self.replica_dsn, **(extra_members or {})}
         self.config = tmp_path / "apexdb.toml"
         self.write(members, list(members))
+        self.sync()  # this test's database exists on the replica only once its CREATE DATABASE is replayed
 
     def write(self, targets: dict[str, str], members: list[str], name: str = "main") -> None:
         body = "".join(f'[targets.{t}]\ndsn = "{dsn}"\n\n' for t, dsn in targets.items())
