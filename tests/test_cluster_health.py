@@ -72,7 +72,11 @@ def test_orphaned_slot_is_found_and_apply_drops_it_on_the_primary_only(cluster):
         assert "work_mem = 7MB here, 16MB on p" in differ["detail"]
         assert "ALTER SYSTEM SET work_mem = '16MB';" in differ["fix"]
 
-        r = cluster("audit", "replication", "--cluster", "main", "--threshold", "slot_retained_bytes=1",
+        r = cluster("audit", "all", "--cluster", "main", "--format", "json")
+        same = [f for f in r.json["findings"] if f["check"] == "replication_slot" and f["object"] == "apexdb_orphan"]
+        assert len(same) == 1, same  # judged once (by replication, knowing the consumers), not again by activity
+
+        r = cluster("audit", "replication", "--cluster", "main", "--threshold", "slot_wal_critical_bytes=1",
                     "--format", "json")
         assert by_check(r.json, "replication_slot")["apexdb_orphan"]["severity"] == "critical"
         assert r.exit_code == 1

@@ -112,3 +112,8 @@ def quote_ident(name: str) -> str:
             and name not in keywords.TYPE_FUNC_NAME_KEYWORDS and name not in keywords.COL_NAME_KEYWORDS:
         return name
     return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    """``text`` as a standard-conforming string literal, for SQL shown to a person or run as a fix."""
+    return "'" + str(text).replace("'", "''") + "'"

@@ -87,25 +87,10 @@ def check_prepared(ctx: AuditContext) -> None:
 
 
 def check_slots(ctx: AuditContext) -> None:
-    th = ctx.thresholds
-    for s in fetch(ctx.conn, "audit_horizon_slots"):
-        retained = s["retained_bytes"] or 0
-        level = _level(retained, th.slot_wal_warning_bytes, th.slot_wal_critical_bytes)
-        if not s["active"] and s["reserves_wal"]:
-            level = level or "warning"
-        if not level:
-            continue
-        state = "inactive" if not s["active"] else f"active (pid {s['active_pid']})"
-        held = "".join(f", {what} {age:,} transactions old" for what, age in
-                       (("xmin", s["xmin_age"]), ("catalog_xmin", s["catalog_xmin_age"])) if age is not None)
-        effect = (EFFECT if s["xmin_age"] is not None or s["catalog_xmin_age"] is not None else
-                  "; the server keeps that WAL until the slot's consumer catches up, and the disk fills")
-        ctx.add(Finding(
-            "replication_slot", level, s["slot_name"],
-            f"{s['slot_type']} replication slot {s['slot_name']} is {state} and retains "
-            f"{human_bytes(retained)} of WAL (wal_status {s['wal_status']}{held}){effect}",
-            f"-- if nothing will consume it again: SELECT pg_drop_replication_slot('{s['slot_name']}');\n"
-            "-- and cap what any slot may keep: ALTER SYSTEM SET max_slot_wal_keep_size = '50GB';"))
+    from apexdb.ops.audit.slots import judge_slots
+
+    for finding in judge_slots(fetch(ctx.conn, "audit_slots"), ctx.thresholds):
+        ctx.add(finding)
 
 
 def check_standby(ctx: AuditContext) -> None:

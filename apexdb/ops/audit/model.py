@@ -145,7 +145,6 @@ class Thresholds:
     replica_lag_bytes_critical: int = 1024 ** 3
     replica_lag_time_warning: float = 60
     replica_lag_time_critical: float = 600
-    slot_retained_bytes: int = 1024 ** 3  # an inactive slot retaining this much WAL is critical
     standby_conflicts_min: int = 1  # queries cancelled on a replica before it is reported
 
     @classmethod

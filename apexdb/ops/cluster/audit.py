@@ -50,8 +50,12 @@ def audit_cluster(cluster: Cluster, kinds: Iterable[str] = CLUSTER_KINDS, *, on_
             return None
         from apexdb.ops.audit import run_audit
 
+        kwargs = dict(audit_kwargs)
+        if "replication" in kinds and "activity" in run_kinds[member.name]:
+            # replication judges every member's slots knowing who streams from which: not twice
+            kwargs["exclude"] = tuple(kwargs.get("exclude") or ()) + ("replication_slot",)
         return run_audit(member.conn, kinds=run_kinds[member.name], target=member.name,
-                         index_usage=usage if member is catalog else None, **audit_kwargs)
+                         index_usage=usage if member is catalog else None, **kwargs)
 
     for name, result in cluster.each(one).items():
         report = reports[name]

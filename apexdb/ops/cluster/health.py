@@ -4,7 +4,7 @@ Lag is seen from both sides: the primary's pg_stat_replication (bytes not yet re
 replay_lag) and the replica itself (its replay position against the primary's WAL
 position, and received WAL not yet replayed). A replica is matched to its row in
 pg_stat_replication by application_name (its cluster_name or member name), or by being
-the only one. Severities come from the thresholds (``replica_lag_*``, ``slot_retained_bytes``,
+the only one. Severities come from the thresholds (``replica_lag_*``, ``slot_wal_*_bytes``,
 ``standby_conflicts_min``); fixes are SQL for the member the finding names.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ import re
 from typing import Any, Callable
 
 from apexdb.ops.audit.model import Finding, Thresholds
+from apexdb.sql import quote_literal
 from apexdb.ops.cluster.members import Cluster, Member
 from apexdb.render.format import human_bytes, human_seconds
 
@@ -31,7 +32,7 @@ def gather(cluster: Cluster) -> dict[str, Any]:
                 fetch(conn, "settings_load_vector_library")  # makes hnsw.* / ivfflat.* visible
             return {"replication": [] if replica else fetch(conn, "cluster_replication"),
                     "receiver": fetch_one(conn, "cluster_wal_receiver") if replica else None,
-                    "slots": fetch(conn, "cluster_slots"),
+                    "slots": fetch(conn, "audit_slots"),
                     "conflicts": fetch_one(conn, "cluster_conflicts") if replica else None,
                     "settings": {r["name"]: r["value"] for r in fetch(conn, "cluster_settings")}}
     return cluster.each(read)
@@ -166,38 +167,19 @@ def _receiver(cluster: Cluster, seen: dict[str, Any], t: Thresholds) -> list[Fin
     return out
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
 
 def _slots(cluster: Cluster, seen: dict[str, Any], t: Thresholds) -> list[Finding]:
-    used_by = {seen[m.name]["receiver"].get("slot_name"): m.name for m in cluster.replicas
-               if m.name in seen and seen[m.name]["receiver"] and seen[m.name]["receiver"].get("slot_name")}
+    """Every member's slots, judged by the one slot judge, knowing which member streams from which."""
+    from apexdb.ops.audit.slots import judge_slots
+
+    consumers = {seen[m.name]["receiver"].get("slot_name"): m.name for m in cluster.replicas
+                 if m.name in seen and seen[m.name]["receiver"] and seen[m.name]["receiver"].get("slot_name")}
+    everyone_seen = all(m.name in seen for m in cluster.members)
     out = []
     for m in cluster.reachable:
-        for slot in seen.get(m.name, {}).get("slots", []):
-            retained, status = slot["retained_bytes"] or 0, slot["wal_status"]
-            safe = ("unlimited (max_slot_wal_keep_size = -1)" if slot["safe_wal_size"] is None
-                    else human_bytes(slot["safe_wal_size"]))
-            kind = f"{slot['slot_type']} slot" + (f" of {slot['database']} ({slot['plugin']})" if slot["plugin"] else "")
-            facts = f"wal_status {status}, retaining {human_bytes(retained)} of WAL, safe_wal_size {safe}"
-            drop = f"SELECT pg_drop_replication_slot({_quote(slot['slot_name'])});"
-            consumer = (f"; it is {used_by[slot['slot_name']]}'s slot, which is not streaming"
-                        if slot["slot_name"] in used_by else "; no member of the cluster streams from it")
-            if status == "lost":
-                out.append(Finding("replication_slot", "critical", slot["slot_name"],
-                                   f"{kind} has lost WAL its consumer needs ({facts}): the consumer cannot resume "
-                                   "from it; drop it and rebuild the consumer", f"-- on {m.name}:\n{drop}",
-                                   target=m.name, statements=(drop,)))
-            elif not slot["active"] and not slot["temporary"]:
-                level = "critical" if retained >= t.slot_retained_bytes or status == "unreserved" else "warning"
-                out.append(Finding("replication_slot", level, slot["slot_name"],
-                                   f"inactive {kind} ({facts}){consumer}: WAL stays in pg_wal until the disk fills "
-                                   "or a consumer returns", f"-- on {m.name}, once its consumer is gone for good:\n"
-                                   + drop, target=m.name, statements=(drop,)))
-            elif retained >= t.slot_retained_bytes:
-                out.append(Finding("replication_slot", "warning", slot["slot_name"],
-                                   f"active {kind} whose consumer is far behind ({facts})", "", target=m.name))
+        if m.name in seen:
+            out += judge_slots(seen[m.name]["slots"], t, member=m.name,
+                               consumers=consumers if everyone_seen else None)
     return out
 
 
@@ -235,7 +217,7 @@ def _sync_standbys(cluster: Cluster, seen: dict[str, Any], t: Thresholds) -> lis
                else ": the synchronous guarantee rests on fewer standbys than named")
     keep = ", ".join(sorted(connected))
     fix = (f"-- on {primary.name}, once you accept these standbys as the synchronous ones:\n"
-           f"-- ALTER SYSTEM SET synchronous_standby_names = {_quote(f'{method} {min(num, max(1, len(connected)))} ({keep})' if keep else '')};\n"
+           f"-- ALTER SYSTEM SET synchronous_standby_names = {quote_literal(f'{method} {min(num, max(1, len(connected)))} ({keep})' if keep else '')};\n"
            "-- SELECT pg_reload_conf();")
     return [Finding("sync_standby_absent", "critical" if waiting else "warning", primary.name, detail, fix,
                     target=primary.name)]
@@ -282,7 +264,7 @@ def _settings_differ(cluster: Cluster, seen: dict[str, Any], t: Thresholds) -> l
                          f"{primary.name}'s")
         if not texts:
             continue
-        statements = tuple(f"ALTER SYSTEM SET {n} = {_quote(b)};" for n, (a, b) in differ.items() if b is not None)
+        statements = tuple(f"ALTER SYSTEM SET {n} = {quote_literal(b)};" for n, (a, b) in differ.items() if b is not None)
         if statements:
             statements += ("SELECT pg_reload_conf();",)
         fix = f"-- on {m.name}, to match {primary.name}:\n" + "\n".join(statements) if statements else ""

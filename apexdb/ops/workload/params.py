@@ -14,6 +14,7 @@ from typing import Any
 from apexdb.db.queries import fetch
 from apexdb.ops.explain.conditions import column_ref
 from apexdb.ops.workload.plans import Skip
+from apexdb.sql import quote_literal
 
 VECTOR_TYPES = ("vector", "halfvec", "sparsevec")
 
@@ -106,4 +107,4 @@ def _literal(stats: dict[str, Any]) -> str:
     value = bounds[len(bounds) // 2] if bounds else (common[0] if common else None)
     if value is None or type_.split("(")[0] in VECTOR_TYPES:
         return f"(SELECT NULL::{type_})"
-    return "'" + str(value).replace("'", "''") + f"'::{type_}"
+    return f"{quote_literal(str(value))}::{type_}"
