@@ -52,3 +52,13 @@ def test_thresholds_and_options_read_sizes_alike(apex, db):
     assert r.exit_code == 0 and r.json["ram_bytes"] == 64 * GB, r
     r = apex("audit", "config", "--threshold", "ram_bytes=plenty")
     assert r.exit_code == 2 and "threshold ram_bytes: 'plenty' is not a size" in r.stderr
+
+
+def test_the_one_plain_index_builder_quotes_and_keeps_names_within_63_bytes():
+    from apexdb.ops.catalog import btree_index_name, btree_index_sql
+
+    assert (btree_index_sql("public", "Orders", ["customer id", "at"], descending=["at"])
+            == 'CREATE INDEX CONCURRENTLY "Orders_customer id_at_idx" ON public."Orders" ("customer id", at DESC)')
+    assert btree_index_sql("s", "t", ["a"], concurrently=False, named=False) == "CREATE INDEX ON s.t (a)"
+    name = btree_index_name("é" * 40, ["c"])  # 80 bytes of table name: cut on a character boundary
+    assert len(name.encode()) <= 63 and name == "é" * 31

@@ -10,7 +10,7 @@ looked up through the catalog with bound parameters and later quoted with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 from apexdb.db.queries import fetch, fetch_one
 from apexdb.errors import BadInput
@@ -247,6 +247,24 @@ def index_name(table: str, column: str, method: str, metric: str, halfvec: bool 
     return name.encode()[:MAX_IDENTIFIER].decode(errors="ignore")
 
 
+def btree_index_name(table: str, columns: list[str]) -> str:
+    """The name apexdb gives a plain index it suggests: ``orders_customer_id_created_at_idx``, within 63 bytes."""
+    return f"{table}_{'_'.join(columns)}_idx".encode()[:MAX_IDENTIFIER].decode(errors="ignore")
+
+
+def btree_index_sql(schema: str, table: str, columns: list[str], *, descending: Iterable[str] = (),
+                    concurrently: bool = True, named: bool = True) -> str:
+    """The one plain (B-tree) ``CREATE INDEX [CONCURRENTLY] [name] ON schema.table (cols)`` apexdb
+    suggests (explain's findings, the workload's proposals, audit's foreign keys), for a person
+    to read or an ``--apply`` to run; no trailing semicolon. Identifiers as quote_ident prints them."""
+    from apexdb.sql import qualified, quote_ident
+
+    desc = set(descending)
+    cols = ", ".join(quote_ident(c) + (" DESC" if c in desc else "") for c in columns)
+    name = f"{quote_ident(btree_index_name(table, columns))} " if named else ""
+    return f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}{name}ON {qualified(schema, table)} ({cols})"
+
+
 def create_index_sql(*, table: tuple[str, str], column: str, method: str, opclass: str, name: str | None,
                      halfvec_dims: int | None = None, concurrently: bool = True,
                      options: dict[str, int] | None = None, where: str | None = None):
@@ -333,5 +351,5 @@ def suggest_index(column: VectorColumn, metric: str | None = None, *, method: st
 __all__ = ["HNSW_EF_CONSTRUCTION_RANGE", "HNSW_M_RANGE", "INDEX_DIM_LIMIT", "IVFFLAT_LISTS_RANGE", "IndexRef",
            "IndexSuggestion", "MAX_IDENTIFIER", "METRICS", "NORM_FUNCTION", "OPCLASS_METRICS", "OPERATOR_METRIC",
            "TableRef", "VectorColumn", "VectorIndex", "create_index_sql", "default_metric", "describe",
-           "find_index", "index_name", "indexes_on_column", "lookup_by_name", "metric_of_opclass", "opclass_for",
+           "btree_index_name", "btree_index_sql", "find_index", "index_name", "indexes_on_column", "lookup_by_name", "metric_of_opclass", "opclass_for",
            "relation_named", "resolve_table", "suggest_index", "vector_column", "vector_columns", "vector_indexes"]

@@ -117,3 +117,8 @@ def quote_ident(name: str) -> str:
 def quote_literal(text: str) -> str:
     """``text`` as a standard-conforming string literal, for SQL shown to a person or run as a fix."""
     return "'" + str(text).replace("'", "''") + "'"
+
+
+def qualified(schema: str, name: str) -> str:
+    """``schema.name`` with each part as :func:`quote_ident` prints it."""
+    return f"{quote_ident(schema)}.{quote_ident(name)}"

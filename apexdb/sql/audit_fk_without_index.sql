@@ -7,8 +7,6 @@ SELECT con.oid::bigint AS constraint_oid,
        con.confrelid::regclass::text AS referenced,
        ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(attnum, pos)
              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.pos) AS columns,
-       ARRAY(SELECT quote_ident(a.attname) FROM unnest(con.conkey) WITH ORDINALITY k(attnum, pos)
-             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.pos) AS quoted_columns,
        c.reltuples::bigint AS table_rows,
        coalesce(st.n_live_tup, 0) AS live_rows,
        c.relkind = 'p' AS partitioned

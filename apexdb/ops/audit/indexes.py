@@ -12,6 +12,7 @@ from typing import Any
 from apexdb.db.queries import fetch
 from apexdb.ops.audit.context import AuditContext
 from apexdb.ops.audit.model import Finding
+from apexdb.ops.catalog import btree_index_sql
 from apexdb.ops.audit.rebuild import concurrent_definition
 from apexdb.ops.audit.settings import row_count
 from apexdb.render.format import human_bytes, human_seconds
@@ -224,9 +225,9 @@ def check_fk_without_index(ctx: AuditContext) -> None:
         rows = row_count(fk["table_rows"], fk["live_rows"])
         if rows < ctx.thresholds.fk_min_rows:
             continue
-        cols = ", ".join(fk["quoted_columns"])
-        concurrently = "" if fk["partitioned"] else " CONCURRENTLY"
-        statement = f"CREATE INDEX{concurrently} ON {fk['table_qname']} ({cols});"
+        # CONCURRENTLY is refused on a partitioned table
+        statement = btree_index_sql(fk["schema"], fk["table"], fk["columns"], concurrently=not fk["partitioned"],
+                                    named=False) + ";"
         ctx.add(Finding(
             "fk_without_index", "warning", f"{fk['table_qname']}.{fk['constraint_name']}",
             f"foreign key ({', '.join(fk['columns'])}) references {fk['referenced']} but no index on "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from apexdb.sql import quote_ident  # the one quote_ident; find_* modules import it from here
+from apexdb.sql import qualified, quote_ident  # the one quote_ident; find_* modules import it from here
 
 EQUALITY_OPS = {"="}
 RANGE_OPS = {"<", ">", "<=", ">="}
@@ -139,10 +139,3 @@ def expression_columns(expression: str | None) -> set[str]:
     return {ref[1] for node in walk(tree) if isinstance(node, ColumnRef) for ref in [_ref(node)] if ref}
 
 
-def qualified(schema: str, name: str) -> str:
-    return f"{quote_ident(schema)}.{quote_ident(name)}"
-
-
-def index_name(table: str, columns: list[str]) -> str:
-    """A name for a suggested index, within PostgreSQL's 63 bytes."""
-    return f"{table}_{'_'.join(columns)}_idx"[:63]

@@ -2,7 +2,8 @@
 right column but lacks the filter's, so the table is read row by row only to discard the rows."""
 from __future__ import annotations
 
-from apexdb.ops.explain.conditions import analyze_condition, index_name, qualified, quote_ident
+from apexdb.ops.catalog import btree_index_sql
+from apexdb.ops.explain.conditions import analyze_condition
 from apexdb.ops.explain.findings import Finding, human_count, node_name
 
 MIN_REMOVED = 1_000
@@ -30,8 +31,7 @@ def find(run) -> list[Finding]:
             columns = [c for c in found if c in {col for _, col in analyze_condition(cond).equality}]
             columns += [c for c in extra if c not in columns] + [c for c in found if c not in columns]
             columns = list(dict.fromkeys(columns))
-            fix = (f"CREATE INDEX CONCURRENTLY {quote_ident(index_name(table.name, columns))} ON "
-                   f"{qualified(table.schema, table.name)} ({', '.join(quote_ident(c) for c in columns)}); "
+            fix = (f"{btree_index_sql(table.schema, table.name, columns)}; "
                    f"then {node.index or 'the narrower index'} may be redundant")
         out.append(Finding("warning", node_name(node), message, fix, node.id))
     return out

@@ -2,7 +2,8 @@
 correlated subquery (SubPlan). Each repeat reads the whole table again."""
 from __future__ import annotations
 
-from apexdb.ops.explain.conditions import analyze_condition, index_name, qualified, quote_ident
+from apexdb.ops.catalog import btree_index_sql
+from apexdb.ops.explain.conditions import analyze_condition
 from apexdb.ops.explain.findings import Finding, human_count, node_name
 
 MIN_REPEATS = 100
@@ -57,9 +58,7 @@ def _finding(run, driver, scan, repeats: int) -> Finding:
                f" (once per outer row){rows}")
     severity = "critical" if repeats >= 10_000 else "warning"
     if table is not None and columns:
-        name = index_name(table.name, columns)
-        fix = (f"CREATE INDEX CONCURRENTLY {quote_ident(name)} ON {qualified(table.schema, table.name)} "
-               f"({', '.join(quote_ident(c) for c in columns)}); so each repeat becomes an index lookup")
+        fix = f"{btree_index_sql(table.schema, table.name, columns)}; so each repeat becomes an index lookup"
     else:
         fix = (f"index the column of {scan.relation} that the join compares so each repeat becomes an index "
                "lookup; if the outer row count is underestimated, ANALYZE the outer table so the planner "

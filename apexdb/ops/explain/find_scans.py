@@ -1,7 +1,8 @@
 """Sequential scans that read many rows to keep a few: name the index that would serve the filter."""
 from __future__ import annotations
 
-from apexdb.ops.explain.conditions import analyze_condition, index_name, qualified, quote_ident
+from apexdb.ops.catalog import btree_index_sql
+from apexdb.ops.explain.conditions import analyze_condition, qualified
 from apexdb.ops.explain.find_casts import hidden_casts
 from apexdb.ops.explain.find_loops import repeated_by
 from apexdb.ops.explain.findings import Finding, human_count, node_name
@@ -62,7 +63,5 @@ def _finding(node, table, scanned: float, kept: float) -> Finding:
         fix = (f"an index on {table.display}({columns[0]}) exists but the planner chose a sequential scan: "
                f"run ANALYZE {qualified(table.schema, table.name)} so it sees how selective the filter is")
         return Finding(severity, node_name(node), message, fix, node.id)
-    name = index_name(table.name, columns)
-    fix = (f"CREATE INDEX CONCURRENTLY {quote_ident(name)} ON {qualified(table.schema, table.name)} "
-           f"({', '.join(quote_ident(c) for c in columns)});")
+    fix = btree_index_sql(table.schema, table.name, columns) + ";"
     return Finding(severity, node_name(node), message, fix, node.id)

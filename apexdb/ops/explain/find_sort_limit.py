@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from apexdb.ops.explain.conditions import analyze_condition, index_name, qualified, quote_ident
+from apexdb.ops.catalog import btree_index_sql
+from apexdb.ops.explain.conditions import analyze_condition
 from apexdb.ops.explain.findings import Finding, human_count, node_name
 
 MIN_ROWS = 10_000  # sorting fewer rows is cheap
@@ -61,10 +62,9 @@ def find(run) -> list[Finding]:
         order = ", ".join(f"{c}{' DESC' if d else ''}" for c, d in item.keys)
         message = (f"ORDER BY {order} LIMIT sorts every row the scan of {table.display} returns "
                    f"(about {human_count(rows)}) to keep the first few: no index has the sort key")
-        desc = dict(item.keys)
-        cols = ", ".join(quote_ident(c) + (" DESC" if desc.get(c) else "") for c in item.columns)
-        fix = (f"CREATE INDEX CONCURRENTLY {quote_ident(index_name(table.name, item.columns))} ON "
-               f"{qualified(table.schema, table.name)} ({cols}); the scan then stops after LIMIT rows")
+        desc = [c for c, d in item.keys if d]
+        fix = (f"{btree_index_sql(table.schema, table.name, item.columns, descending=desc)}; "
+               "the scan then stops after LIMIT rows")
         out.append(Finding("warning", node_name(item.sort), message, fix, item.sort.id))
     return out
 

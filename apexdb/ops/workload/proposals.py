@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apexdb.db.queries import fetch
-from apexdb.ops.explain.conditions import index_name, qualified, quote_ident
+from apexdb.ops.catalog import btree_index_name, btree_index_sql
 from apexdb.ops.workload.candidates import Candidate
 
 
@@ -39,12 +39,11 @@ class Proposal:
 
     @property
     def name(self) -> str:
-        return index_name(self.table, self.columns)
+        return btree_index_name(self.table, self.columns)
 
     def definition(self, *, concurrently: bool = True, named: bool = True) -> str:
-        cols = ", ".join(quote_ident(c) + (" DESC" if c in self.descending else "") for c in self.columns)
-        return (f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}"
-                f"{quote_ident(self.name) + ' ' if named else ''}ON {qualified(self.schema, self.table)} ({cols})")
+        return btree_index_sql(self.schema, self.table, self.columns, descending=self.descending,
+                               concurrently=concurrently, named=named)
 
     def fits(self, cand: Candidate) -> bool:
         """Whether this index serves ``cand``: its equality columns lead, its range column comes next."""
