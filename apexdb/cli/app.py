@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "explain",
     "stats",
     "audit",
+    "report",
     "vacuum",
     "analyze",
     "reindex",
