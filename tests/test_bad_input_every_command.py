@@ -95,6 +95,9 @@ CASES = [
     ("migrate-down-unconfirmed", ["migrate", "down", "base"], 2, "--yes"),
     ("lint-missing-file", ["migrate", "lint", "{f}/missing.sql"], 2, "missing.sql"),
     ("schema-unknown-table", ["schema", "show", "nope"], 2, "nope"),
+    ("report-missing-directory", ["report", "--html", "{f}/no/such/dir/r.html"], 2, "does not exist"),
+    ("report-path-is-a-directory", ["report", "--html", "{f}"], 2, "directory"),
+    ("report-bad-since", ["report", "--html", "{f}/r.html", "--since", "lately"], 2, "--since"),
 ]
 
 
