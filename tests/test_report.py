@@ -8,40 +8,18 @@ import os
 import re
 from pathlib import Path
 
-import psycopg
 import pytest
 
-from support import catalog_fingerprint, clustered, load_items, one_clear_line, run_cli, run_flushed
+from support import (REPORT_SCRIPT_ALIAS as SCRIPT_ALIAS, REPORT_SEARCHES as SEARCHES, catalog_fingerprint,
+                     make_report_database, one_clear_line, run_cli)
 from support.html_page import external_loads, section_rows, section_text
 
 UNREACHABLE = "postgresql://u:secret@127.0.0.1:1/db?connect_timeout=1"
-SCRIPT_ALIAS = "<script>alert('x')</script>"
-# The workload's statement: its column alias survives pg_stat_statements' normalisation as written.
-SEARCH = f'SELECT id, title AS "{SCRIPT_ALIAS}" FROM items ORDER BY embedding <=> %s::vector LIMIT 5'
-SEARCHES = 25
-
-
-def workload(db, vectors) -> None:
-    """Searches through psycopg, as an application runs them; statistics flushed before returning."""
-    with db.connect() as conn:
-        for v in vectors[:SEARCHES]:
-            conn.execute(SEARCH, ["[" + ",".join(map(str, v.tolist())) + "]"]).fetchall()
-        conn.execute("SELECT pg_stat_force_next_flush()")
-        conn.execute("SELECT 1")
 
 
 @pytest.fixture
 def busy(db):
-    """A vector table with its HNSW index, a table with a duplicate index (an audit finding), a workload."""
-    vectors = clustered(n=800, dims=16)
-    load_items(db, vectors)
-    db.sql("CREATE TABLE orders (id int PRIMARY KEY, customer int, note text)")
-    db.sql("INSERT INTO orders SELECT g, g % 50, 'n' FROM generate_series(1, 5000) g")
-    db.sql("CREATE INDEX orders_customer ON orders (customer)")
-    db.sql("CREATE INDEX orders_customer_dup ON orders (customer)")
-    db.sql("ANALYZE")
-    workload(db, vectors)
-    run_flushed(db, "SELECT count(*) FROM orders WHERE customer = 7")
+    make_report_database(db)
     return db
 
 
