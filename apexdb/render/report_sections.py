@@ -62,8 +62,8 @@ def statements_section(report) -> str:
     if report.history is None:
         parts.append(absent(NO_HISTORY.format(what="how each statement's calls and mean time change")))
     elif report.since is not None:
-        parts.append(f'<p class="note">History since {_e(human_ts(report.since))}: the mean time at each snapshot '
-                     "and its change over the window.</p>")
+        parts.append(f'<p class="note">History since {_e(human_ts(report.since))}: the mean time per call at each '
+                     "snapshot, and the window's first half against its second half.</p>")
     rows = []
     for n, r in enumerate(st.rows, 1):
         text = " ".join((r["query"] or "").split())
@@ -88,14 +88,16 @@ def _statement_history(report, row) -> str:
     h = report.statement_history.get(row.get("queryid"))
     if not h:
         return '<span class="note">not in the snapshots of this window</span>'
-    series = [p.get("mean_ms") for p in h.get("series") or []]
-    spark = sparkline(series, label=f"mean time per call, {len(series)} snapshots")
+    series = [p.get("mean_ms") for p in h.get("series") or [] if p.get("calls")]
+    spark = sparkline(series, label=f"mean time per call at each of {len(series)} snapshots")
     c = h.get("change")
-    change = _change(c.get("mean_ms_before"), c.get("mean_ms_after"), human_ms) if c else ""
-    calls = ""
-    if c and c.get("calls_before") is not None and c.get("calls_after") is not None:
-        calls = f'<br><span class="note">{_e(human_int(c["calls_after"] - c["calls_before"]))} calls in the window</span>'
-    return spark + (f"<br>{change}" if change else "") + calls
+    lines = [spark] if spark else []
+    if c and c.get("mean_ms_before") is not None:
+        lines.append("mean " + _change(c.get("mean_ms_before"), c.get("mean_ms_after"), human_ms))
+    if c:
+        lines.append(f'<span class="note">calls {_e(human_int(c.get("calls_before")))} → '
+                     f'{_e(human_int(c.get("calls_after")))}</span>')
+    return "<br>".join(lines) or '<span class="note">one snapshot so far</span>'
 
 
 # -- sizes and growth --------------------------------------------------------------------------------
@@ -154,10 +156,6 @@ def sizes_section(report) -> str:
 
 # -- vector indexes and their tune curves ----------------------------------------------------------------
 
-def _tune_of(report, ix) -> dict[str, Any] | None:
-    return report.tune.get(f"{ix.schema}.{ix.name}") or (report.tune.get(ix.name) if ix.schema == "public" else None)
-
-
 def vector_section(report) -> str:
     from apexdb.render.index import index_row
 
@@ -181,22 +179,29 @@ def vector_section(report) -> str:
 
 
 def _tune_block(report, ix) -> str:
-    tuned = _tune_of(report, ix)
+    tuned = report.tune_of(ix)
     if tuned is None:
         how = (f"<code>apexdb tune {escape(ix.schema)}.{escape(ix.table)}"
                f"{' ' + escape(ix.keys[0]) if ix.keys and ix.keys[0].isidentifier() else ''}</code>")
         stored = ("" if report.history is not None else
                   " (tune stores its result once <code>apexdb snapshot init</code> has created the history schema)")
         return absent(f"No stored tune result: run {how} to measure recall and latency per setting{stored}.")
-    curve = list(tuned.get("curve") or [])
+    curve = [p for p in tuned.get("curve") or [] if p.get("index_used", True)]
+    if any("family" in p for p in curve):  # the plain sweep; iterative-scan variants are other curves
+        curve = [p for p in curve if p.get("family") == "plain"] or curve
     key = next((k for k in LATENCY_KEYS if any(p.get(k) is not None for p in curve)), "p50_ms")
     knob = tuned.get("knob") or ("hnsw.ef_search" if ix.method == "hnsw" else "ivfflat.probes")
     chart = tune_chart(curve, knob=knob, latency_key=key, target_recall=tuned.get("target_recall"),
                        picked=tuned.get("picked"), label=f"recall and {key} by {knob} for {ix.name}")
     when = human_ts(tuned.get("at"))
     target = tuned.get("target_recall")
-    summary = (f"Tuned {escape(when)}: {escape(knob)} = {_e(tuned.get('picked'))} for recall "
+    picked = (f"{escape(knob)} = {_e(tuned.get('picked'))}" if tuned.get("picked") is not None
+              else "no setting reached")
+    source = tuned.get("source_label") or tuned.get("source")
+    summary = (f"Tuned {escape(when)}: {picked} for recall@{_e(tuned.get('k') or '?')} "
                f"{escape(f'{target:g}') if target is not None else '?'}"
-               + (f" (queries: {_e(tuned.get('source'))})" if tuned.get("source") else "") + ". "
+               + (f" (queries: {_e(source)})" if source else "")
+               + (" <strong>OPTIMISTIC: the queries were rows of the index</strong>" if tuned.get("optimistic")
+                  else "") + ". "
                f'<span style="color:#2b8a3e">━ recall</span> · <span style="color:#1f6fb4">╌ {escape(key)}</span>')
     return f'<p class="note">{summary}</p>' + (chart or '<p class="note">Fewer than two measured settings.</p>')

@@ -56,8 +56,13 @@ class Report:
     since: dt.datetime | None = None
     statement_history: dict[int, dict[str, Any]] = field(default_factory=dict)  # queryid -> change, series
     growth: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {"table": {}, "index": {}})
-    tune: dict[str, dict[str, Any]] = field(default_factory=dict)  # "schema.index" -> stored tune result
+    tune: list[dict[str, Any]] = field(default_factory=list)  # the latest stored tune result of each index
     notes: list[str] = field(default_factory=list)
+
+    def tune_of(self, ix) -> dict[str, Any] | None:
+        """The latest stored tune result of vector index ``ix`` (tune stores the bare index name and schema.table)."""
+        return next((t for t in self.tune if t.get("index") == ix.name
+                     and t.get("table") in (f"{ix.schema}.{ix.table}", ix.table)), None)
 
     def summary(self) -> dict[str, Any]:
         """What the page holds, in numbers (the command's stdout)."""
@@ -65,7 +70,8 @@ class Report:
                 "statements_with_history": sum(1 for h in self.statement_history.values() if h.get("series")),
                 "tables": len(self.tables), "indexes": len(self.indexes),
                 "relations_with_growth": len(self.growth["table"]) + len(self.growth["index"]),
-                "vector_indexes": len(self.vector_indexes), "tune_results": len(self.tune),
+                "vector_indexes": len(self.vector_indexes),
+                "tune_results": sum(1 for ix in self.vector_indexes if self.tune_of(ix) is not None),
                 "history": self.history is not None}
 
 

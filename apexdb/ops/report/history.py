@@ -2,36 +2,43 @@
 
 All of it comes from :mod:`apexdb.ops.history`; without its schema (``apexdb snapshot init``)
 ``history_state`` is None and the report says how to start one.
+
+The window starts at ``--since`` ago or at the first snapshot, whichever is later. A statement's
+change compares the window's first half with its second half (``statement_changes`` compares a
+period with the one of the same length before it), so two snapshots are enough to see a trend.
 """
 from __future__ import annotations
 
 import datetime as dt
 
+CHANGES_READ = 500  # statements whose change is read (the top statements are looked up among them)
+
 
 def add_history(conn, report, request) -> None:
-    try:  # TEMPORARY until the history branch is merged
-        from apexdb.ops.history import (history_state, relation_growth, statement_changes, statement_series,
-                                        tune_results)
-    except ImportError:
-        report.history = None
-        return
+    from apexdb.ops.history import (history_state, relation_growth, statement_changes, statement_series,
+                                    tune_results)
 
-    report.history = history_state(conn)
-    if report.history is None:
+    state = history_state(conn)
+    report.history = state
+    if state is None:
         return
-    since = report.generated_at - dt.timedelta(seconds=request.since_s)
+    report.tune = tune_results(conn, latest_only=True)
+    if state.first_at is None:  # installed, no snapshot yet
+        return
+    now = report.generated_at
+    since = max(now - dt.timedelta(seconds=request.since_s), state.first_at)
     report.since = since
-    rows = report.statements.rows if report.statements else []
-    changes = {c["queryid"]: c for c in statement_changes(conn, since, limit=max(request.top * 5, 50))}
-    for row in rows:
+    changes = {}
+    if since < now:
+        middle = since + (now - since) / 2
+        changes = {c["queryid"]: c for c in statement_changes(conn, middle, limit=max(CHANGES_READ, request.top))}
+    for row in report.statements.rows if report.statements else []:
         qid = row.get("queryid")
         if qid is None:
             continue
         series = statement_series(conn, qid, since)
-        if series or qid in changes:
+        if any(p.get("calls") for p in series) or qid in changes:
             report.statement_history[qid] = {"change": changes.get(qid), "series": series}
     for kind in ("table", "index"):
-        for g in relation_growth(conn, kind, since, limit=request.relations * 5):
+        for g in relation_growth(conn, kind, since, limit=max(request.relations * 5, 100)):
             report.growth[kind][g["relation"]] = g
-    for t in tune_results(conn, latest_only=True):
-        report.tune[t["index"]] = t
