@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from support import make_report_database, report_workload, require_optional
+from support import make_report_database, require_optional, tune_and_store, with_history_database
 from support.browser import chromium_binary, near, png_colours, png_size, render_page
 
 RECALL_GREEN, LATENCY_BLUE, SIZE_LINE = "#2b8a3e", "#1f6fb4", "#1f6fb4"
@@ -57,3 +57,28 @@ def test_the_content_policy_refuses_a_load_that_slips_into_a_report(chromium, db
     path.write_text(path.read_text().replace("</main>", '<img src="http://127.0.0.1:9/pixel.png"></main>'))
     render = render_page(path, tmp_path)
     assert any("Content Security Policy" in e for e in render.errors), render.errors
+
+
+def test_the_screenshot_shows_the_growth_and_tune_charts(chromium, db, apex, tmp_path):
+    with_history_database(db)
+    tune_and_store(db)
+    path = tmp_path / "report.html"
+    assert apex("report", "--html", path).exit_code == 0
+    render = render_page(path, tmp_path)
+    assert render.errors == []
+    assert only_the_file(render, path) == []
+    (tmp_path / "report.png").write_bytes(render.screenshot)  # kept with the test's files, for a person to look at
+    width, height = png_size(render.screenshot)
+    assert width >= 1000 and height > 1000
+
+    kinds = sorted(c["cls"] for c in render.charts)
+    assert kinds == ["chart time", "chart time", "chart tune"], render.charts
+    for chart, shot in zip(render.charts, render.chart_shots):
+        assert chart["width"] > 300 and chart["height"] > 150, chart  # laid out, not collapsed
+        assert chart["paths"] and all(length > 50 for length in chart["paths"]), chart  # lines really drawn
+        colours = png_colours(shot)
+        assert len(colours) > 20, (chart["label"], len(colours))  # lines, text and anti-aliasing, not a blank box
+        if chart["cls"] == "chart tune":
+            assert near(colours, RECALL_GREEN) > 100 and near(colours, LATENCY_BLUE) > 50, chart["label"]
+        else:
+            assert near(colours, SIZE_LINE) > 100, chart["label"]

@@ -112,15 +112,14 @@ def _growth_cells(report, g) -> list[tuple[str, str]]:
         return []
     if g is None:
         return [('<span class="note">no snapshots</span>', ""), ("", "")]
-    series = [b for _, b in g.get("series") or []]
+    series = [b for _, b in g.get("points") or []]
     return [(_change(g.get("bytes_before"), g.get("bytes_now"), human_bytes), "num"),
             (sparkline(series, label=f"size of {g['relation']}", colour="#d9480f"), "")]
 
 
 def _growth_chart(report, kind: str, label: str) -> str:
     rows = sorted(report.growth.get(kind, {}).values(), key=lambda g: -(g.get("bytes_now") or 0))[:CHART_SERIES]
-    chart = time_chart([(g["relation"], list(g.get("series") or [])) for g in rows], label=label,
-                       y_fmt=human_bytes)
+    chart = time_chart([(g["relation"], list(g.get("points") or [])) for g in rows], label=label, bytes_axis=True)
     return chart or '<p class="note">One snapshot so far: growth charts need two.</p>'
 
 

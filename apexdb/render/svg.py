@@ -102,9 +102,24 @@ def _time_label(t: dt.datetime, span_s: float) -> str:
     return t.strftime("%H:%M" if span_s < 2 * 86400 else "%m-%d")
 
 
+def byte_ticks(hi: float, count: int = 4) -> tuple[list[float], Callable[[float], str]]:
+    """Ticks for a size axis in the unit of its largest value (512 kB, 1 MB, 1.5 MB: not 977 kB)."""
+    from apexdb.units import human_bytes
+
+    units = ("B", "kB", "MB", "GB", "TB")
+    power = 0
+    while power < len(units) - 1 and hi >= 1024 ** (power + 1):
+        power += 1
+    scale = 1024 ** power
+    ticks = [t * scale for t in nice_ticks(0.0, max(hi, 1.0) / scale, count)]
+    return ticks, lambda v: f"{v / scale:g} {units[power]}" if v else human_bytes(0)
+
+
 def time_chart(series: Sequence[tuple[str, Sequence[tuple[dt.datetime, float]]]], *, label: str,
-               y_fmt: Callable[[float], str], width: int = 760, height: int = 280) -> str:
-    """Lines over time, one per (name, [(at, value)]), with a legend below the axis; '' when none has two points."""
+               y_fmt: Callable[[float], str] | None = None, bytes_axis: bool = False, width: int = 760,
+               height: int = 280) -> str:
+    """Lines over time, one per (name, [(at, value)]), with a legend below the axis; '' when none has two
+    points. ``bytes_axis``: values are sizes, ticked in one binary unit; else ``y_fmt`` labels them."""
     series = [(name, sorted(points)) for name, points in series if len(points) >= 2]
     if not series:
         return ""
@@ -113,7 +128,12 @@ def time_chart(series: Sequence[tuple[str, Sequence[tuple[dt.datetime, float]]]]
     times = [p[0].timestamp() for _, pts in series for p in pts]
     values = [float(p[1]) for _, pts in series for p in pts]
     t_lo, t_hi = min(times), max(times)
-    ticks = nice_ticks(min(0.0, min(values)), max(values))
+    if bytes_axis:
+        ticks, y_fmt = byte_ticks(max(values))
+        from apexdb.units import human_bytes as point_fmt
+    else:
+        ticks, point_fmt = nice_ticks(min(0.0, min(values)), max(values)), y_fmt or (lambda v: f"{v:g}")
+        y_fmt = point_fmt
     body = frame.y_axis(ticks, y_fmt)
     for i in range(5):
         at = t_lo + (t_hi - t_lo) * i / 4
@@ -129,7 +149,7 @@ def time_chart(series: Sequence[tuple[str, Sequence[tuple[dt.datetime, float]]]]
         body.append(f'<path class="series" d="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
         for (x, y), p in zip(coords, points):
             body.append(f'<circle cx="{_num(x)}" cy="{_num(y)}" r="2.5" fill="{colour}"><title>'
-                        f'{escape(name)}: {escape(y_fmt(float(p[1])))} at {escape(p[0].strftime("%Y-%m-%d %H:%M"))}'
+                        f'{escape(name)}: {escape(point_fmt(float(p[1])))} at {escape(p[0].strftime("%Y-%m-%d %H:%M"))}'
                         f'</title></circle>')
         lx = frame.x0 + (n % 3) * (frame.x1 - frame.x0) / 3
         ly = frame.y0 + 34 + 18 * (n // 3)

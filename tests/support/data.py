@@ -184,33 +184,3 @@ def tune_data(seed: int = 1, n: int = TUNE_ROWS, queries: int = 0):
     fresh = centers[rng.integers(0, 20, queries)] + 1.5 * rng.normal(size=(queries, TUNE_DIMS))
     return rows.astype(np.float32), fresh.astype(np.float32)
 
-
-# -- a database worth reporting on (apexdb report) ----------------------------------------------------
-REPORT_SCRIPT_ALIAS = "<script>alert('x')</script>"
-# The workload's statement: its column alias survives pg_stat_statements' normalisation as written.
-REPORT_SEARCH = f'SELECT id, title AS "{REPORT_SCRIPT_ALIAS}" FROM items ORDER BY embedding <=> %s::vector LIMIT 5'
-REPORT_SEARCHES = 25
-
-
-def report_workload(db, vectors, searches: int = REPORT_SEARCHES) -> None:
-    """Searches through psycopg, as an application runs them; statistics flushed before returning."""
-    with db.connect() as conn:
-        for v in vectors[:searches]:
-            conn.execute(REPORT_SEARCH, ["[" + ",".join(map(str, v.tolist())) + "]"]).fetchall()
-        conn.execute("SELECT pg_stat_force_next_flush()")
-        conn.execute("SELECT 1")
-
-
-def make_report_database(db) -> np.ndarray:
-    """A vector table with its HNSW index (items_ann), a table with a duplicate index (an audit
-    finding), and a workload of searches; the vectors loaded."""
-    vectors = clustered(n=800, dims=16)
-    load_items(db, vectors)
-    db.sql("CREATE TABLE orders (id int PRIMARY KEY, customer int, note text)")
-    db.sql("INSERT INTO orders SELECT g, g % 50, 'n' FROM generate_series(1, 5000) g")
-    db.sql("CREATE INDEX orders_customer ON orders (customer)")
-    db.sql("CREATE INDEX orders_customer_dup ON orders (customer)")
-    db.sql("ANALYZE")
-    report_workload(db, vectors)
-    run_flushed(db, "SELECT count(*) FROM orders WHERE customer = 7")
-    return vectors

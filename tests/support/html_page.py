@@ -55,6 +55,12 @@ def section_rows(page: str, section: str) -> list[list[str]]:
     return parse_report(page).sections[section]["rows"]
 
 
+def section_html(page: str, section: str) -> str:
+    """The markup of the section with this id, as written (for the charts in it)."""
+    start = page.index(f'<section id="{section}">')
+    return page[start:page.index("</section>", start)]
+
+
 def section_text(page: str, section: str) -> str:
     return " ".join("".join(parse_report(page).sections[section]["text"]).split())
 

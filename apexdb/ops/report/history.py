@@ -41,4 +41,16 @@ def add_history(conn, report, request) -> None:
             report.statement_history[qid] = {"change": changes.get(qid), "series": series}
     for kind in ("table", "index"):
         for g in relation_growth(conn, kind, since, limit=max(request.relations * 5, 100)):
+            g["points"] = _points(g, since, state.last_at)
             report.growth[kind][g["relation"]] = g
+
+
+def _points(growth: dict, since: dt.datetime, last_at: dt.datetime | None) -> list[tuple[dt.datetime, int]]:
+    """The size over the window for a chart: at its start (the last sample before it), every sample in
+    it, and at the last snapshot. Snapshots store a size only when it changed, so an unchanged relation
+    has no sample in the window and still draws as a flat line."""
+    points = [(since, growth["bytes_before"])] if growth.get("bytes_before") is not None else []
+    points += [(at, size) for at, size in growth.get("series") or [] if size is not None and at > since]
+    if growth.get("bytes_now") is not None and last_at is not None and (not points or points[-1][0] < last_at):
+        points.append((last_at, growth["bytes_now"]))
+    return points
