@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from apexdb.ops import history
-from support import make_report_database, tune_and_store, with_history_database
+from support import make_report_database, run_cli, tune_and_store, with_history_database
 from support.history import conn_of
 from support.html_page import section_html, section_rows, section_text
 
@@ -20,7 +21,7 @@ def with_history(db):
 
 def test_history_draws_statement_series_and_growth(with_history, apex, tmp_path):
     path = tmp_path / "r.html"
-    r = apex("report", "--html", path, "--format", "json")
+    r = apex("report", "--html", path, "--format", "json", "--top", "500")  # every statement, whatever leads
     assert r.exit_code == 0, r
     assert r.json["history"] is True and r.json["statements_with_history"] >= 1
     page = path.read_text()
@@ -74,3 +75,27 @@ def test_history_installed_without_snapshots_says_so(db, apex, tmp_path):
     assert "0 snapshot(s) in schema apexdb_history" in page
     assert "No history yet" not in page
     assert "<svg" not in section_html(page, "sizes")
+
+
+def test_a_pg_monitor_role_gets_the_page_and_is_told_it_may_not_read_history(with_history, tmp_path):
+    db = with_history
+    name, password = f"{db.name}_monitor", "pw-monitor-secret"
+    db.sql(f"CREATE ROLE \"{name}\" LOGIN PASSWORD '{password}' IN ROLE pg_monitor")
+    dsn = make_conninfo(db.dsn, user=name, password=password)
+    path = tmp_path / "r.html"
+    try:
+        r = run_cli(["report", "--html", path], env={"APEXDB_DSN": dsn})
+        assert r.exit_code == 0, r
+        page = path.read_text()
+        assert "permission denied for schema apexdb_history" in section_text(page, "statements")
+        assert "not readable by this role" in page
+        assert any(row[0] == "duplicate_index" for row in section_rows(page, "audit"))
+        assert "public.items_ann" in section_text(page, "vectors")
+        db.sql(f'GRANT USAGE ON SCHEMA apexdb_history TO "{name}"')
+        db.sql(f'GRANT SELECT ON ALL TABLES IN SCHEMA apexdb_history TO "{name}"')
+        r = run_cli(["report", "--html", path], env={"APEXDB_DSN": dsn})
+        assert r.exit_code == 0, r
+        assert "3 snapshot(s) in schema apexdb_history" in path.read_text()
+    finally:
+        db.sql(f'DROP OWNED BY "{name}"')
+        db.sql(f'DROP ROLE "{name}"')

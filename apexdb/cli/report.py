@@ -25,17 +25,13 @@ def report(
         show_default=False)] = None,
     exclude: Annotated[Optional[List[str]], typer.Option(
         "--exclude", help="Skip an audit check by name (repeatable).", show_default=False)] = None,
-    statement_timeout: Annotated[Optional[str], typer.Option(
-        "--statement-timeout", help="Per-query limit (default from the config file, 60s).", show_default=False)] = None,
-    lock_timeout: Annotated[Optional[str], typer.Option(
-        "--lock-timeout", help="Lock wait limit per query (default from the config file, 5s).",
-        show_default=False)] = None,
     dsn: DsnOpt = None,
     target: TargetOpt = None,
     format: FormatOpt = "table",
 ) -> None:
     """Write a one-page HTML report: audit findings, top statements and their history, sizes and growth,
-    vector indexes with their recall/latency curves. Read-only; no network needed to view it."""
+    vector indexes with their recall/latency curves. Read-only, with the config file's statement_timeout
+    and lock_timeout; the page needs no network to view."""
     from apexdb.cli.audit import _pairs
     from apexdb.ops.audit import check_names, thresholds_from_config
     from apexdb.ops.report import ReportRequest, STEPS, gather_report
@@ -47,8 +43,7 @@ def report(
         since_s=parse_duration(since, error="--since {value!r} is not a duration (e.g. 7d, 12h, 3600)"),
         top=top, relations=relations,
         thresholds=thresholds_from_config().updated(_pairs(threshold or []), "--threshold"),
-        exclude=check_names(tuple(exclude or ()), "--exclude"),
-        statement_timeout=statement_timeout, lock_timeout=lock_timeout)
+        exclude=check_names(tuple(exclude or ()), "--exclude"))
     request.check()
     with Session(format, dsn, target) as s, PendingFile(html, option="--html") as page_file:
         conn = s.connect(application_name="apexdb report")

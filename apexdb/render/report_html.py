@@ -85,7 +85,7 @@ def _header(report, title: str) -> str:
     role = s["role"] + (" (superuser)" if s.get("is_superuser") else " (pg_monitor)" if s.get("has_pg_monitor") else "")
     history = report.history
     if history is None:
-        hist = "not installed (apexdb snapshot init)"
+        hist = "not readable by this role" if report.history_unreadable else "not installed (apexdb snapshot init)"
     else:
         hist = (f"{human_int(history.snapshots)} snapshot(s) in schema {history.schema}"
                 + (f", {_when(history.first_at)} to {_when(history.last_at)}" if history.first_at else ""))
@@ -136,6 +136,7 @@ def show_summary(out, report, path: str, written: int) -> None:
              ("sizes", f"{s['tables']} tables, {s['indexes']} indexes"
                        + (f" ({s['relations_with_growth']} with growth)" if s["history"] else "")),
              ("vector indexes", f"{s['vector_indexes']} ({s['tune_results']} with a stored tune result)"),
-             ("history", "installed" if s["history"] else "not installed: apexdb snapshot init")]
+             ("history", "installed" if s["history"] else report.history_unreadable
+              or "not installed: apexdb snapshot init")]
     out.table([{"item": k, "value": v} for k, v in items], cols("item", "value"),
               doc={"html": path, "bytes": written, **s, "generated_at": report.generated_at})

@@ -31,6 +31,13 @@ def absent(message_html: str) -> str:
     return f'<p class="absent">{message_html}</p>'
 
 
+def no_history(report, what: str) -> str:
+    """Why there is no history on the page, and what to do about it."""
+    if report.history_unreadable:
+        return absent(f"No history: {_e(report.history_unreadable)}.")
+    return absent(NO_HISTORY.format(what=what))
+
+
 def _e(value: Any) -> str:
     return escape("" if value is None else str(value))
 
@@ -60,7 +67,7 @@ def statements_section(report) -> str:
                  f"(pg_stat_statements {_e(st.version)} in schema {_e(st.schema)}, every role; "
                  f"{_e(human_ms(st.total_ms))} in all).</p>")
     if report.history is None:
-        parts.append(absent(NO_HISTORY.format(what="how each statement's calls and mean time change")))
+        parts.append(no_history(report, "how each statement's calls and mean time change"))
     elif report.since is not None:
         parts.append(f'<p class="note">History since {_e(human_ts(report.since))}: the mean time per call at each '
                      "snapshot, and the window's first half against its second half.</p>")
@@ -127,7 +134,7 @@ def sizes_section(report) -> str:
     parts = ['<section id="sizes"><h2>Sizes and growth</h2>']
     history = report.history is not None
     if not history:
-        parts.append(absent(NO_HISTORY.format(what="how tables and indexes grow")))
+        parts.append(no_history(report, "how tables and indexes grow"))
     extra = [("growth over the window", "num"), ("trend", "")] if history else []
     parts.append(f"<h3>Tables (the {len(report.tables)} largest)</h3>")
     if history:

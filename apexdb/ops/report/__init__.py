@@ -30,8 +30,6 @@ class ReportRequest:
     relations: int = 20  # tables and indexes by size
     thresholds: Any = None  # audit thresholds; None: the config file's, as `audit all` uses
     exclude: tuple[str, ...] = ()  # audit checks to skip, beyond the config file's [audit] exclude
-    statement_timeout: str | None = None
-    lock_timeout: str | None = None
 
     def check(self) -> None:
         if self.top < 1 or self.relations < 1:
@@ -52,7 +50,8 @@ class Report:
     tables: list[dict[str, Any]] = field(default_factory=list)
     indexes: list[dict[str, Any]] = field(default_factory=list)
     vector_indexes: list[Any] = field(default_factory=list)  # ops.index.IndexInfo
-    history: Any = None  # ops.history.HistoryState, None when its schema is not installed
+    history: Any = None  # ops.history.HistoryState, None when its schema is not installed (or not readable)
+    history_unreadable: str | None = None  # why an installed history could not be read
     since: dt.datetime | None = None
     statement_history: dict[int, dict[str, Any]] = field(default_factory=dict)  # queryid -> change, series
     growth: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {"table": {}, "index": {}})
@@ -91,9 +90,7 @@ def gather_report(conn, target, request: ReportRequest | None = None,
                     vector_version=info["vector_version"], audit=None)
     step("server")
     report.audit = run_audit(conn, kinds=KINDS, thresholds=request.thresholds,
-                             exclude=excluded_from_config() + tuple(request.exclude),
-                             statement_timeout=request.statement_timeout, lock_timeout=request.lock_timeout,
-                             target=target.name)
+                             exclude=excluded_from_config() + tuple(request.exclude), target=target.name)
     step("audit")
     _statements(conn, report, request)
     step("statements")

@@ -15,6 +15,21 @@ CHANGES_READ = 500  # statements whose change is read (the top statements are lo
 
 
 def add_history(conn, report, request) -> None:
+    """History into ``report``; a role that may not read the history schema gets the rest of the page
+    and one line saying so (the report's other sections need only pg_monitor)."""
+    import psycopg
+
+    try:
+        _add_history(conn, report, request)
+    except psycopg.errors.InsufficientPrivilege as exc:
+        report.history, report.since, report.tune = None, None, []
+        report.statement_history.clear()
+        report.growth = {"table": {}, "index": {}}
+        report.history_unreadable = (f"{exc.diag.message_primary or exc}: the history schema exists but this "
+                                     "role may not read it (GRANT USAGE on the schema and SELECT on its tables)")
+
+
+def _add_history(conn, report, request) -> None:
     from apexdb.ops.history import (history_state, relation_growth, statement_changes, statement_series,
                                     tune_results)
 
