@@ -121,6 +121,9 @@ def test_audit_finds_the_regressed_statement(apex, db):
             and "pg_sleep" in f["detail"]] == ["warning"]
     r = apex("audit", "queries", "--threshold", "regression_min_calls=13", "--format", "json")
     assert not [f for f in r.json["findings"] if f["check"] == "statement_regressed"]  # 12 calls: too few
+    r = apex("audit", "queries", "--threshold", "regression_min_calls=10", "--threshold", "regression_min_ms=100000",
+             "--format", "json")
+    assert not [f for f in r.json["findings"] if f["check"] == "statement_regressed"]  # still fast enough
 
 
 def test_tune_stores_its_sweep_in_the_history(apex, db):

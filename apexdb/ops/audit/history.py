@@ -3,7 +3,7 @@
 The last ``regression_window`` (1d) is compared with the window of the same length before it
 (``ops.history.statement_changes``); a statement called at least ``regression_min_calls`` times in
 each whose mean time rose by ``mean_time_rise_warning`` (x1.5) is a warning, by
-``mean_time_rise_critical`` (x3) critical. Without the history schema, or without snapshots reaching
+``mean_time_rise_critical`` (x3) critical, unless its mean is still under ``regression_min_ms`` (1 ms). Without the history schema, or without snapshots reaching
 back far enough, this is one note and nothing else.
 """
 from __future__ import annotations
@@ -47,6 +47,8 @@ def check_regressions(ctx: AuditContext) -> None:
         rise = r["mean_change"]
         if rise is None or rise < t.mean_time_rise_warning:
             break  # sorted by the rise, largest first
+        if r["mean_ms_after"] < t.regression_min_ms:
+            continue
         severity = "critical" if rise >= t.mean_time_rise_critical else "warning"
         ctx.add(Finding(
             "statement_regressed", severity, f"queryid {r['queryid']}",

@@ -142,11 +142,12 @@ class Thresholds:
     queries_min_table_rows: int = 1000  # smaller tables get no index proposal
     # statement_regressed, from the history schema's snapshots (apexdb.ops.history): the mean time over the
     # last regression_window against the window before it, for statements called regression_min_calls
-    # times in each
+    # times in each and taking regression_min_ms or more on average now
     regression_window: float = 86400
     mean_time_rise_warning: float = 1.5
     mean_time_rise_critical: float = 3.0
     regression_min_calls: int = 10
+    regression_min_ms: float = 1.0  # a mean below this after the rise is noise, not a regression
     # replication health over a cluster (apexdb.ops.cluster.health)
     replica_lag_bytes_warning: int = 64 * 1024 ** 2
     replica_lag_bytes_critical: int = 1024 ** 3
