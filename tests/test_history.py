@@ -101,3 +101,18 @@ def test_retention_forgets_old_snapshots_but_keeps_sizes(db):
     since = conn.execute("SELECT now() - interval '1 minute'").fetchone()[0]
     growth = {r["relation"]: r for r in history.relation_growth(conn, "table", since)}
     assert growth["public.steady"]["bytes_now"] == 0 and growth["public.steady"]["growth_bytes"] == 0
+
+
+def test_without_pg_stat_statements_sizes_are_still_stored(db):
+    conn = conn_of(db)
+    history.install(conn)
+    workload(db, [(ROWS, [2])])
+    history.take_snapshot(conn)
+    kept = db.scalar(f"SELECT count(*) FROM {SCHEMA}.statement_last")
+    db.sql("DROP EXTENSION pg_stat_statements")
+    db.sql("CREATE TABLE later (id int)")
+    result = history.take_snapshot(conn)
+    assert result.statements is None and result.statements_changed == 0
+    assert any("statements not stored" in n and "CREATE EXTENSION pg_stat_statements" in n for n in result.notes)
+    assert result.relations_changed >= 1  # the new table's size
+    assert db.scalar(f"SELECT count(*) FROM {SCHEMA}.statement_last") == kept  # counters not forgotten

@@ -1,3 +1,2 @@
--- Empty the staging tables (a snapshot's first and last step, in its own transaction)
-DELETE FROM {history}.stage_statements;
-DELETE FROM {history}.stage_relations
+-- Empty the staging tables (a snapshot's first and last step): TRUNCATE, so they never bloat between vacuums
+TRUNCATE {history}.stage_statements, {history}.stage_relations

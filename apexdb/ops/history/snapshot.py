@@ -124,12 +124,14 @@ def _store(conn, schema: str, member: str, role: str, system_identifier: str | N
             begun = fetch_one(conn, "history_snapshot_begin", {
                 "member": member, "role": role, "system_identifier": system_identifier,
                 "baseline": previous is None, "statements_reset": local_reset}, **h)
-            reset = previous is not None and previous["statements_reset"] != local_reset
+            reset = pgss is not None and previous is not None and previous["statements_reset"] != local_reset
             execute(conn, "history_stage_clear", **h)
             _stage(conn, schema, source, pgss, replica_rows)
             params = {"member": member, "snapshot_id": begun["snapshot_id"], "baseline": begun["baseline"],
                       "reset": reset}
-            statements = fetch_one(conn, "history_store_statements", params, **h)
+            # unreadable statements leave the member's counters alone (an empty stage would forget them all)
+            statements = (fetch_one(conn, "history_store_statements", params, **h) if pgss is not None
+                          else {"changed": 0, "statements": 0})
             relations = fetch_one(conn, "history_store_relations", params, **h)
             execute(conn, "history_stage_clear", **h)
             pruned = int(fetch_one(conn, "history_prune", {"retention_s": retention_s}, **h)["snapshots"])

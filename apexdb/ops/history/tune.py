@@ -31,8 +31,13 @@ def store_tune_result(conn, result) -> int | None:
         return None
     if fetch_one(conn, "cluster_member")["in_recovery"]:
         return None
+    from apexdb.config import load_config
+    from apexdb.db.connection import set_local
+
+    cfg = load_config()
     picked = result.recommended
     with conn.transaction():
+        set_local(conn, statement_timeout=cfg.setting("statement_timeout"), lock_timeout=cfg.setting("lock_timeout"))
         row = fetch_one(conn, "history_store_tune", {
             "index_name": result.index, "table_name": result.table, "column_name": result.column,
             "method": result.method, "knob": result.parameter, "k": result.k, "target_recall": result.target_recall,
