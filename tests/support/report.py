@@ -63,11 +63,11 @@ def with_history_database(db) -> None:
 
 
 def tune_and_store(db) -> dict:
-    """What `apexdb tune items --fast` stores when the history schema exists."""
-    from apexdb.ops.tune import TuneRequest, run_tune
+    """`apexdb tune items --fast`, which stores its result when the history schema exists; its JSON."""
+    from support import run_cli
 
-    conn = conn_of(db)
-    result = run_tune(conn, TuneRequest(table="items", fast=True, sample=200, target_recall=0.9))
-    assert history.store_tune_result(conn, result) is not None
-    conn.close()
-    return {"picked": result.recommended.value if result.recommended else None}
+    r = run_cli(["tune", "items", "--fast", "--sample", "200", "--target-recall", "0.9", "--format", "json"],
+                env={"APEXDB_DSN": db.dsn})
+    assert r.exit_code == 0, r
+    assert r.json["stored_run_id"] is not None, r
+    return r.json
