@@ -40,6 +40,7 @@ td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: t
 code, pre { font: 12px/1.35 ui-monospace, "DejaVu Sans Mono", monospace; }
 pre { white-space: pre-wrap; word-break: break-word; margin: 0; background: #f8f9fa; padding: 4px 6px; }
 td.query code { white-space: pre-wrap; word-break: break-word; }
+#audit td:nth-child(3) { width: 42%; } #audit td:nth-child(4) { width: 34%; }
 .badge { display: inline-block; border-radius: 10px; padding: 1px 9px; font-weight: 600; margin-right: 6px; }
 .critical { background: #ffe3e3; color: #a61e1e; } .warning { background: #fff3bf; color: #8a5a00; }
 .info { background: #e7f5ff; color: #1864ab; } .ok { background: #d3f9d8; color: #2b8a3e; }
@@ -134,7 +135,7 @@ def show_summary(out, report, path: str, written: int) -> None:
                                                           if s["history"] else "")
               if report.statements is not None else report.statements_missing or ""),
              ("sizes", f"{s['tables']} tables, {s['indexes']} indexes"
-                       + (f" ({s['relations_with_growth']} with growth)" if s["history"] else "")),
+                       + (f" ({s['relations_with_history']} with history)" if s["history"] else "")),
              ("vector indexes", f"{s['vector_indexes']} ({s['tune_results']} with a stored tune result)"),
              ("history", "installed" if s["history"] else report.history_unreadable
               or "not installed: apexdb snapshot init")]

@@ -99,7 +99,9 @@ def _svg(width: int, height: int, label: str, body: list[str], css_class: str) -
 
 
 def _time_label(t: dt.datetime, span_s: float) -> str:
-    return t.strftime("%H:%M" if span_s < 2 * 86400 else "%m-%d")
+    if span_s < 3600:
+        return t.strftime("%H:%M:%S")
+    return t.strftime("%H:%M" if span_s < 2 * 86400 else "%m-%d %H:%M" if span_s < 7 * 86400 else "%Y-%m-%d")
 
 
 def byte_ticks(hi: float, count: int = 4) -> tuple[list[float], Callable[[float], str]]:
@@ -176,8 +178,13 @@ def tune_chart(curve: Sequence[dict[str, Any]], *, knob: str, latency_key: str, 
     l_ticks = nice_ticks(0.0, max(lat) if lat else 1.0, 4)
     body = frame.y_axis(r_ticks, lambda v: f"{v:.2f}", colour=RECALL_COLOUR)
     body += frame.y_axis(l_ticks, lambda v: f"{v:g} ms", right=True, colour=LATENCY_COLOUR, grid=False)
-    for v in sorted(set(xs)):
-        body.append(f'<text x="{_num(frame.x(v, x_lo, x_hi))}" y="{frame.y0 + 16}" text-anchor="middle" '
+    last = -1e9
+    for v in sorted(set(xs)):  # a label per measured setting, unless it would overlap the previous one
+        x = frame.x(v, x_lo, x_hi)
+        if x - last < 28 and v != x_hi:
+            continue
+        last = x
+        body.append(f'<text x="{_num(x)}" y="{frame.y0 + 16}" text-anchor="middle" '
                     f'fill="#495057" {FONT}>{escape(f"{v:g}")}</text>')
     body.append(f'<text x="{(frame.x0 + frame.x1) // 2}" y="{frame.y0 + 36}" text-anchor="middle" fill="#212529" '
                 f'{FONT}>{escape(knob)}</text>')

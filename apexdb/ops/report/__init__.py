@@ -68,7 +68,7 @@ class Report:
         return {"findings": self.audit.counts(), "statements": len(self.statements.rows) if self.statements else 0,
                 "statements_with_history": sum(1 for h in self.statement_history.values() if h.get("series")),
                 "tables": len(self.tables), "indexes": len(self.indexes),
-                "relations_with_growth": len(self.growth["table"]) + len(self.growth["index"]),
+                "relations_with_history": len(self.growth["table"]) + len(self.growth["index"]),
                 "vector_indexes": len(self.vector_indexes),
                 "tune_results": sum(1 for ix in self.vector_indexes if self.tune_of(ix) is not None),
                 "history": self.history is not None}
