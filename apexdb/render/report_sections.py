@@ -118,7 +118,7 @@ def _growth_cells(report, g) -> list[tuple[str, str]]:
     if report.history is None:
         return []
     if g is None:
-        return [('<span class="note">no snapshots</span>', ""), ("", "")]
+        return [('<span class="note">not in the snapshots</span>', ""), ("", "")]
     series = [b for _, b in g.get("points") or []]
     return [(_change(g.get("bytes_before"), g.get("bytes_now"), human_bytes), "num"),
             (sparkline(series, label=f"size of {g['relation']}", colour="#d9480f"), "")]
