@@ -110,8 +110,7 @@ def _statement_history(report, row) -> str:
 # -- sizes and growth --------------------------------------------------------------------------------
 
 def _growth_of(report, kind: str, schema: str, name: str) -> dict[str, Any] | None:
-    found = report.growth.get(kind, {})
-    return found.get(f"{schema}.{name}") or (found.get(name) if schema == "public" else None)
+    return report.growth.get(kind, {}).get(f"{schema}.{name}")  # relation_growth names them schema.name
 
 
 def _growth_cells(report, g) -> list[tuple[str, str]]:

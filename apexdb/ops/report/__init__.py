@@ -56,7 +56,6 @@ class Report:
     statement_history: dict[int, dict[str, Any]] = field(default_factory=dict)  # queryid -> change, series
     growth: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {"table": {}, "index": {}})
     tune: list[dict[str, Any]] = field(default_factory=list)  # the latest stored tune result of each index
-    notes: list[str] = field(default_factory=list)
 
     def tune_of(self, ix) -> dict[str, Any] | None:
         """The latest stored tune result of vector index ``ix`` (tune stores the bare index name and schema.table)."""
