@@ -4,7 +4,7 @@ The last ``regression_window`` (1d) is compared with the window of the same leng
 (``ops.history.statement_changes``); a statement called at least ``regression_min_calls`` times in
 each whose mean time rose by ``mean_time_rise_warning`` (x1.5) is a warning, by
 ``mean_time_rise_critical`` (x3) critical, unless its mean is still under ``regression_min_ms`` (1 ms). Without the history schema, or without snapshots reaching
-back far enough, this is one note and nothing else.
+back far enough, this is one line in the summary (coverage, or a note) and nothing else.
 """
 from __future__ import annotations
 
@@ -24,9 +24,11 @@ def check_regressions(ctx: AuditContext) -> None:
 
     t = ctx.thresholds
     state = history_state(ctx.conn)
-    if state is None:
-        ctx.note(f"queries: statement history not checked: no {_schema()} schema (`apexdb snapshot init` "
-                 "creates it, `apexdb snapshot` from cron fills it)")
+    if state is None:  # history is opt-in: said in the summary's coverage, not as a note on every run
+        message = (f"queries: statement history not checked: no {_schema()} schema (`apexdb snapshot init` "
+                   "creates it, `apexdb snapshot` from cron fills it)")
+        if message not in ctx.report.coverage:
+            ctx.report.coverage.append(message)
         return
     window = human_duration(t.regression_window)
     try:
