@@ -50,6 +50,14 @@ def parse_duration(value: Any, *, error: str = "cannot read {value!r} as a durat
     return float(match.group(1)) * _DURATION_UNITS[match.group(2).lower()]
 
 
+def human_duration(seconds: float) -> str:
+    """Seconds written the way :func:`parse_duration` reads them back: ``1d``, ``12h``, ``90min``, ``45s``."""
+    for unit, size in (("w", 7 * 86400), ("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
 def duration_setting(value: Any, *, error: str) -> str:
     """``value`` checked as a PostgreSQL time setting (``5s``, ``500ms``, ``30min``, ``0``) and returned
     as the inside of its SQL literal; ``error`` ({value!r} filled in) when PostgreSQL would refuse it."""

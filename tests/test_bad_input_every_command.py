@@ -84,6 +84,12 @@ CASES = [
     ("explain-missing-file", ["explain", "-f", "{f}/missing.sql"], 2, "missing.sql"),
     ("stats-bad-sort", ["stats", "queries", "--sort", "bogus"], 2, "bogus"),
     ("stats-negative-limit", ["stats", "queries", "--limit", "-1"], 2, "limit"),
+    ("snapshot-without-schema", ["snapshot"], 2, "snapshot init"),
+    ("snapshot-init-unconfirmed", ["snapshot", "init"], 2, "--yes"),
+    ("snapshot-list-without-schema", ["snapshot", "list"], 2, "snapshot init"),
+    ("stats-since-without-schema", ["stats", "queries", "--since", "1d"], 2, "snapshot init"),
+    ("stats-growth-without-schema", ["stats", "tables", "--growth", "7d"], 2, "snapshot init"),
+    ("stats-since-and-between", ["stats", "queries", "--since", "1d", "--between", "2d", "1d"], 2, "not both"),
     ("audit-bad-fail-on", ["audit", "indexes", "--fail-on", "bogus"], 2, "bogus"),
     ("audit-unknown-threshold", ["audit", "indexes", "--threshold", "nope=1"], 2, "nope"),
     ("vacuum-unknown-table", ["vacuum", "nope"], 2, "nope"),
@@ -95,6 +101,9 @@ CASES = [
     ("migrate-down-unconfirmed", ["migrate", "down", "base"], 2, "--yes"),
     ("lint-missing-file", ["migrate", "lint", "{f}/missing.sql"], 2, "missing.sql"),
     ("schema-unknown-table", ["schema", "show", "nope"], 2, "nope"),
+    ("report-missing-directory", ["report", "--html", "{f}/no/such/dir/r.html"], 2, "does not exist"),
+    ("report-path-is-a-directory", ["report", "--html", "{f}"], 2, "directory"),
+    ("report-bad-since", ["report", "--html", "{f}/r.html", "--since", "lately"], 2, "--since"),
 ]
 
 

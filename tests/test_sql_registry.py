@@ -41,7 +41,8 @@ def identifier_values(pgss_schema: str) -> dict[str, object]:
     return {"view": (pgss_schema, "pg_stat_statements"), "pgss": (pgss_schema, "pg_stat_statements"),
             "reset": (pgss_schema, "pg_stat_statements_reset"), "table": ("public", "smoke_items"),
             "column": "embedding", "norm": "vector_norm", "schema": "public",
-            "index": ("public", "smoke_items_embedding_idx")}
+            "index": ("public", "smoke_items_embedding_idx"), "history": "apexdb_history",
+            "pgss_info": (pgss_schema, "pg_stat_statements_info")}
 
 
 def identifier_for(field: str, known: dict[str, object]) -> object:
@@ -102,6 +103,9 @@ def run_everything(database) -> list[Outcome]:
         index = "USING hnsw (embedding vector_l2_ops)" if has_vector else "(title)"
         conn.execute(f"CREATE INDEX smoke_items_embedding_idx ON smoke_items {index}")
         conn.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple")  # audit_pgstattuple_approx calls it
+        from apexdb.ops.history import install
+
+        install(conn, "apexdb_history")  # the history_* queries read and write its tables
         schema = conn.execute("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
                               "WHERE e.extname = 'pg_stat_statements'").fetchone()[0]
         known = identifier_values(schema)

@@ -8,6 +8,9 @@ import typer
 from apexdb.cli.common import ClusterOpt, DsnOpt, FormatOpt, Session, TargetOpt, YesOpt, open_cluster_for
 
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", help="At most this many rows.")]
+GrowthOpt = Annotated[Optional[str], typer.Option(
+    "--growth", help="From the snapshots (apexdb snapshot): growth since this long ago (7d) or this time.",
+    show_default=False)]
 
 stats_app = typer.Typer(help="What the server is doing: statements, tables, indexes, cache, sessions, settings.",
                         no_args_is_help=True)
@@ -24,13 +27,25 @@ def queries(
     min_calls: Annotated[int, typer.Option("--min-calls", help="Skip statements called fewer times.")] = 1,
     all_users: Annotated[bool, typer.Option("--all-users", help="Every role's statements, not only this role's.")] = False,
     reset: Annotated[bool, typer.Option("--reset", help="Forget every gathered statement (asks first).")] = False,
+    since: Annotated[Optional[str], typer.Option(
+        "--since", help="From the snapshots: statements since this long ago (1d) or this time, against the "
+                        "period of the same length before.", show_default=False)] = None,
+    between: Annotated[Optional[tuple[str, str]], typer.Option(
+        "--between", help="From the snapshots: statements between two times (or durations ago), against the "
+                          "period of the same length before.", show_default=False)] = None,
     yes: YesOpt = False,
     dsn: DsnOpt = None, target: TargetOpt = None, cluster: ClusterOpt = None, format: FormatOpt = "table",
 ) -> None:
-    """The statements that cost the most, from pg_stat_statements (--cluster: merged over members)."""
+    """The statements that cost the most, from pg_stat_statements (--cluster: merged over members);
+    with --since/--between, which statements regressed, from the snapshots."""
     from apexdb.ops.stats import reset_statements, top_statements
     from apexdb.render import stats as view
 
+    if between is not None and all(v is None for v in between):
+        between = None
+    if since is not None or between is not None:
+        _statement_changes(since, between, limit, min_calls, reset, dsn, target, cluster, format)
+        return
     with Session(format, dsn, target) as s:
         if cluster:
             from apexdb.errors import BadInput
@@ -53,13 +68,50 @@ def queries(
         view.statements(s.out, report, sort=sort, all_users=all_users)
 
 
+def _statement_changes(since, between, limit, min_calls, reset, dsn, target, cluster, format) -> None:
+    from apexdb.errors import BadInput
+    from apexdb.ops.history import resolve_member, resolve_period, statement_changes
+    from apexdb.render import history as view
+
+    if reset:
+        raise BadInput("--reset works on pg_stat_statements itself, not with --since/--between")
+    if cluster:
+        raise BadInput("--since/--between read one member's snapshots: name it with --target (a replica's "
+                       "snapshots are read on the replica or its primary)")
+    with Session(format, dsn, target) as s:
+        conn = s.connect()
+        member = resolve_member(conn, target)
+        start, end = resolve_period(conn, since, between, member)
+        rows = statement_changes(conn, start, end, member, limit, min_calls=max(min_calls, 1))
+        view.statement_changes(s.out, rows, since=start, until=end, member=member)
+
+
+def _growth(kind: str, growth: str, limit: int, dsn, target, cluster, format) -> None:
+    from apexdb.errors import BadInput
+    from apexdb.ops.history import relation_growth, resolve_member, resolve_period
+    from apexdb.render import history as view
+
+    if cluster:
+        raise BadInput("--growth reads the snapshots of one database: sizes are the primary's, so name a "
+                       "member with --target, not --cluster")
+    with Session(format, dsn, target) as s:
+        conn = s.connect()
+        member = resolve_member(conn, target)
+        start, _ = resolve_period(conn, growth, None, "primary", option="--growth")
+        view.growth(s.out, kind, relation_growth(conn, kind, start, member, limit), since=start, member=member)
+
+
 @stats_app.command("tables")
-def tables(limit: LimitOpt = 50, dsn: DsnOpt = None, target: TargetOpt = None, cluster: ClusterOpt = None,
-           format: FormatOpt = "table") -> None:
-    """Tables by size: rows, sequential against index scans, dead tuples, last vacuum and analyze."""
+def tables(limit: LimitOpt = 50, growth: GrowthOpt = None, dsn: DsnOpt = None, target: TargetOpt = None,
+           cluster: ClusterOpt = None, format: FormatOpt = "table") -> None:
+    """Tables by size: rows, sequential against index scans, dead tuples, last vacuum and analyze
+    (--growth 7d: which grew, from the snapshots)."""
     from apexdb.ops.stats import table_stats
     from apexdb.render import stats as view
 
+    if growth is not None:
+        _growth("table", growth, limit, dsn, target, cluster, format)
+        return
     with Session(format, dsn, target) as s:
         if cluster:
             from apexdb.ops.cluster.stats import cluster_table_stats
@@ -72,12 +124,16 @@ def tables(limit: LimitOpt = 50, dsn: DsnOpt = None, target: TargetOpt = None, c
 
 
 @stats_app.command("indexes")
-def indexes(limit: LimitOpt = 50, dsn: DsnOpt = None, target: TargetOpt = None, cluster: ClusterOpt = None,
-            format: FormatOpt = "table") -> None:
-    """Indexes by size: method, scans, tuples read and fetched (--cluster: scans on every member)."""
+def indexes(limit: LimitOpt = 50, growth: GrowthOpt = None, dsn: DsnOpt = None, target: TargetOpt = None,
+            cluster: ClusterOpt = None, format: FormatOpt = "table") -> None:
+    """Indexes by size: method, scans, tuples read and fetched (--cluster: scans on every member;
+    --growth 7d: which grew, and vector-index scans since, from the snapshots)."""
     from apexdb.ops.stats import index_stats
     from apexdb.render import stats as view
 
+    if growth is not None:
+        _growth("index", growth, limit, dsn, target, cluster, format)
+        return
     with Session(format, dsn, target) as s:
         if cluster:
             from apexdb.ops.cluster.stats import cluster_index_stats

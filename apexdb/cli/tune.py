@@ -35,6 +35,8 @@ def tune(
     apply: Annotated[Optional[str], typer.Option("--apply", help="Write the recommendation: database or role (ALTER ... SET; asks first).")] = None,
     budget: Annotated[Optional[float], typer.Option("--budget", help="Seconds the whole run may take, scratch copy included (default 300).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the query sample and the split.")] = 0,
+    no_store: Annotated[bool, typer.Option(
+        "--no-store", help="Do not store the result in the history schema (stored when it exists).")] = False,
     yes: YesOpt = False,
     dsn: DsnOpt = None,
     target: TargetOpt = None,
@@ -63,6 +65,12 @@ def tune(
         for note in result.notes:
             s.out.warn(note)
         doc = tune_document(result)
+        stored = None
+        if not no_store:
+            from apexdb.ops.history import store_tune_result
+
+            stored = store_tune_result(conn, result)
+        doc["stored_run_id"] = stored
         settings = result.recommended.settings if result.recommended else {}
         described = ", ".join(f"{k} = {v}" for k, v in settings.items())
         planned = describe(conn, planned_statements(conn, settings, apply)) if apply and settings else []
@@ -75,6 +83,8 @@ def tune(
         if format == "table":
             s.out.line("")
             s.out.rich(chart(result))
+        if stored is not None:
+            s.out.note(f"stored as tune run {stored} in the history schema (--no-store skips this)")
         if apply is None:
             return
         if not settings:

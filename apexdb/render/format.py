@@ -88,7 +88,13 @@ def truncate(text: str, width: int | None) -> str:
     return text[: max(1, width - 1)] + "…"
 
 
+def human_ratio(x: Any) -> str:
+    """A ratio of two figures (after / before): ``x3.20``, ``x0.50``."""
+    return f"x{float(x):.2f}"
+
+
 FORMATTERS = {
+    "ratio": human_ratio,
     "bytes": human_bytes,
     "ms": human_ms,
     "s": human_seconds,

@@ -183,3 +183,4 @@ def tune_data(seed: int = 1, n: int = TUNE_ROWS, queries: int = 0):
     rows = centers[rng.integers(0, 20, n)] + 1.5 * rng.normal(size=(n, TUNE_DIMS))
     fresh = centers[rng.integers(0, 20, queries)] + 1.5 * rng.normal(size=(queries, TUNE_DIMS))
     return rows.astype(np.float32), fresh.astype(np.float32)
+

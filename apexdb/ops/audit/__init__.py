@@ -29,7 +29,7 @@ def _families(kinds: Iterable[str] = KINDS) -> dict[str, list[tuple[str, Callabl
     The config file's custom checks are read (and validated) only when ``kinds`` has ``custom``."""
     from apexdb.ops.audit import (column_types, connections, custom, heap_bloat, horizon, index_shapes, schema,
                                   sequences)
-    from apexdb.ops.audit import config_checks as cfg, index_stats, indexes, queries, vacuum, vectors
+    from apexdb.ops.audit import config_checks as cfg, history, index_stats, indexes, queries, vacuum, vectors
 
     return {
         "indexes": [
@@ -83,7 +83,8 @@ def _families(kinds: Iterable[str] = KINDS) -> dict[str, list[tuple[str, Callabl
             ("connections", connections.check_connections, ("connections",)),
         ],
         "custom": custom.families() if "custom" in kinds else [],
-        "queries": [("top statements", queries.check_queries, ("query_index", "query_plan", "query_vector"))],
+        "queries": [("top statements", queries.check_queries, ("query_index", "query_plan", "query_vector")),
+                    ("statement history", history.check_regressions, ("statement_regressed",))],
     }
 
 

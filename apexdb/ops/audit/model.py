@@ -29,7 +29,7 @@ CHECKS: dict[str, tuple[str, ...]] = {
     "activity": ("long_transaction", "idle_in_transaction", "prepared_transaction", "replication_slot",
                  "hot_standby_feedback", "connections"),
     "custom": (),  # the config file's [checks.NAME] entries, see custom.py
-    "queries": ("query_index", "query_plan", "query_vector"),
+    "queries": ("query_index", "query_plan", "query_vector", "statement_regressed"),
     # over a primary and its replicas (apexdb.ops.cluster): `audit replication|all --cluster NAME`
     "replication": ("replica_lag", "replay_paused", "wal_receiver_not_streaming", "replication_slot",
                     "sync_standby_absent", "standby_conflicts", "member_settings_differ"),
@@ -140,6 +140,14 @@ class Thresholds:
     queries_top_mean: int = 10  # then by mean time, among those called at least queries_min_calls times
     queries_min_calls: int = 10
     queries_min_table_rows: int = 1000  # smaller tables get no index proposal
+    # statement_regressed, from the history schema's snapshots (apexdb.ops.history): the mean time over the
+    # last regression_window against the window before it, for statements called regression_min_calls
+    # times in each and taking regression_min_ms or more on average now
+    regression_window: float = 86400
+    mean_time_rise_warning: float = 1.5
+    mean_time_rise_critical: float = 3.0
+    regression_min_calls: int = 10
+    regression_min_ms: float = 1.0  # a mean below this after the rise is noise, not a regression
     # replication health over a cluster (apexdb.ops.cluster.health)
     replica_lag_bytes_warning: int = 64 * 1024 ** 2
     replica_lag_bytes_critical: int = 1024 ** 3
@@ -166,7 +174,8 @@ class Thresholds:
 
 DURATIONS = ("stats_min_age", "vacuum_max_age", "transaction_age_warning", "transaction_age_critical",
              "idle_in_transaction_warning", "idle_in_transaction_critical", "prepared_age_warning",
-             "prepared_age_critical", "replica_lag_time_warning", "replica_lag_time_critical")
+             "prepared_age_critical", "replica_lag_time_warning", "replica_lag_time_critical",
+             "regression_window")
 
 
 def _convert(name: str, type_: str, value: Any) -> Any:
