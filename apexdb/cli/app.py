@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "tune",
     "explain",
     "stats",
+    "sessions",
     "audit",
     "vacuum",
     "analyze",
