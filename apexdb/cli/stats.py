@@ -136,11 +136,11 @@ def progress(
         if not watch:
             view.progress(s.out, progress_report(conn, interval=min(interval, 1.0)))
             return
-        if not s.out.rich_stdout:
-            for report in watch_progress(conn, interval=interval):
-                view.progress_lines(s.out, report)
-            return
         try:
+            if not s.out.rich_stdout:  # a log or a pipe: a line (JSON: a document) per look
+                for report in watch_progress(conn, interval=interval):
+                    view.progress_lines(s.out, report)
+                return
             with s.out.live() as show:
                 for report in watch_progress(conn, interval=interval):
                     show(view.progress_live(s.out, report))

@@ -123,8 +123,15 @@ def _progress_text(row: dict[str, Any]) -> str:
     return f"{text} ({row['fraction'] * 100:.1f}%)" if row["fraction"] is not None else text
 
 
+def _relation_text(row: dict[str, Any]) -> str:
+    """The relation worked on; an index being built with its table."""
+    if row["table"] and row["relation"] and row["relation"] != row["table"]:
+        return f"{row['relation']} on {row['table']}"
+    return row["relation"] or ""
+
+
 def progress_section(report) -> Section:
-    rows = [{**r, "progress": _progress_text(r), "relation": r["relation"] or ""} for r in report.work]
+    rows = [{**r, "progress": _progress_text(r), "relation": _relation_text(r)} for r in report.work]
     return Section("Work in progress", rows, cols(*PROGRESS_COLUMNS), empty="(no work in progress)")
 
 
@@ -157,7 +164,7 @@ def progress_lines(out, report) -> None:
         out.line(f"{stamp} no work in progress")
     for r in report.work:
         eta = f" eta {human(r['eta_s'], 's')}" if r["eta_s"] is not None else ""
-        where = f" {r['relation']}" if r["relation"] else ""
+        where = f" {_relation_text(r)}" if r["relation"] else ""
         out.line(f"{stamp} pid {r['pid']} {r['command']}{where}: {r['phase']} {_progress_text(r)} "
                  f"elapsed {human(r['elapsed_s'], 's')}{eta}".replace("  ", " "))
 

@@ -19,9 +19,10 @@ SELECT l.pid,
        l.mode,
        l.granted,
        l.fastpath,
-       -- names resolve only in this database: another database's relation is shown as its oid
+       -- names resolve only in this database: another database's relation (or one not committed yet) is shown as its oid
        coalesce(quote_ident(n.nspname) || '.' || quote_ident(c.relname),
-                CASE WHEN l.relation IS NOT NULL THEN 'oid ' || l.relation || ' in ' || coalesce(d.datname, 'a shared catalog') END)
+                CASE WHEN l.relation IS NOT NULL THEN 'oid ' || l.relation || CASE WHEN l.database = (SELECT oid FROM here)
+                    THEN ' (uncommitted)' ELSE ' in ' || coalesce(d.datname, 'a shared catalog') END END)
            AS relation,
        CASE l.locktype
            WHEN 'relation' THEN NULL

@@ -83,17 +83,17 @@ def select_sessions(conn, action: str, pids: list[int], flt: SessionFilter) -> S
         _check_pids(conn, pids, found, flt)
     selection = Selection(action, [])
     for row in rows:
-        if row["own"]:
+        me = row.pop("me")
+        if row.pop("own"):
             selection.notes.append(f"pid {row['pid']} is this apexdb session's own connection: left out")
             continue
-        selection.sessions.append(row)
-    for row in selection.sessions:
         if not row["may_signal"]:
             owner = f"superuser {row['role']}" if row["superuser_owned"] else row["role"]
             fix = ("only a superuser may" if row["superuser_owned"]
-                   else f"grant pg_signal_backend (or membership in {row['role']}) to {row['me']}")
-            raise DatabaseError(f"role {row['me']} may not {action} pid {row['pid']} (owned by {owner}): {fix}; "
+                   else f"grant pg_signal_backend (or membership in {row['role']}) to {me}")
+            raise DatabaseError(f"role {me} may not {action} pid {row['pid']} (owned by {owner}): {fix}; "
                                 "nothing was signalled", sqlstate="42501")
+        selection.sessions.append(row)
     if action == "cancel":
         idle = [r["pid"] for r in selection.sessions if r["state"] and r["state"] != "active"]
         if idle:

@@ -29,12 +29,36 @@ def work_row(sample: ProgressSample) -> dict[str, Any]:
     command = row.get("command") or COMMANDS.get(sample.kind, sample.kind)
     if sample.kind == "vacuum" and (row.get("query") or "").startswith("autovacuum:"):
         command = "autovacuum"
+    relation = row.get("relation")
+    if sample.kind == "create_index":
+        relation = _index_being_built(row) or relation
     return {"pid": sample.pid, "kind": sample.kind, "command": command, "database": row.get("database"),
-            "relation": row.get("relation"), "phase": sample.phase, "unit": sample.unit, "done": sample.done,
+            "relation": relation, "table": row.get("table"), "phase": sample.phase, "unit": sample.unit, "done": sample.done,
             "total": sample.total, "fraction": sample.fraction, "elapsed_s": sample.elapsed_s, "eta_s": sample.eta_s,
             "role": row.get("role"), "application": row.get("application"), "client": row.get("client"),
             "wait_event_type": row.get("wait_event_type"), "wait_event": row.get("wait_event"),
             "detail": sample.detail, "query": row.get("query")}
+
+
+def _index_being_built(row: dict[str, Any]) -> str | None:
+    """The schema-qualified name of the index a CREATE INDEX builds: the server says it once the index is
+    committed (REINDEX, CONCURRENTLY); a plain CREATE INDEX has it only in its statement (read with
+    pglast), in its table's schema. None when neither says (an unnamed index)."""
+    if row.get("index_oid") or not row.get("table_schema") or not row.get("query"):
+        return None
+    import pglast
+    from pglast import ast
+
+    from apexdb.sql import quote_ident
+
+    try:
+        statements = pglast.parse_sql(row["query"])
+    except Exception:  # a statement pglast cannot read (or cut short by track_activity_query_size)
+        return None
+    for raw in statements:
+        if isinstance(raw.stmt, ast.IndexStmt) and raw.stmt.idxname:
+            return f"{quote_ident(row['table_schema'])}.{quote_ident(raw.stmt.idxname)}"
+    return None
 
 
 def look(conn, clock: PhaseClock | None = None) -> ProgressReport:
