@@ -84,6 +84,11 @@ CASES = [
     ("explain-missing-file", ["explain", "-f", "{f}/missing.sql"], 2, "missing.sql"),
     ("stats-bad-sort", ["stats", "queries", "--sort", "bogus"], 2, "bogus"),
     ("stats-negative-limit", ["stats", "queries", "--limit", "-1"], 2, "limit"),
+    ("stats-progress-interval", ["stats", "progress", "--watch", "--interval", "0"], 2, "interval"),
+    ("cancel-nothing-named", ["cancel"], 2, "filter"),
+    ("cancel-no-such-pid", ["cancel", "4194305", "--yes"], 2, "4194305"),  # above any pid_max
+    ("terminate-bad-duration", ["terminate", "--idle-in-transaction-over", "a while"], 2, "a while"),
+    ("terminate-negative-pid", ["terminate", "-5"], 2, "-5"),
     ("audit-bad-fail-on", ["audit", "indexes", "--fail-on", "bogus"], 2, "bogus"),
     ("audit-unknown-threshold", ["audit", "indexes", "--threshold", "nope=1"], 2, "nope"),
     ("vacuum-unknown-table", ["vacuum", "nope"], 2, "nope"),
