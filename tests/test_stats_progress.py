@@ -222,3 +222,30 @@ def test_phase_clock_rates_each_phase_apart():
     clock.forget_except([sample("scanning heap", 7, None, pid=2, kind="vacuum")])
     now[0] = 120.0
     assert clock.eta(sample("performing k-means", 9, 10)) is None  # pid 1's work ended: a new one starts afresh
+
+
+def test_a_concurrent_build_waiting_for_old_snapshots_counts_lockers_not_the_blocks_left_behind(apex, db):
+    db.sql("CREATE TABLE docs (id int, emb vector(3))")
+    db.sql("INSERT INTO docs SELECT g, ARRAY[g, g % 7, 1]::vector FROM generate_series(1, 3000) g")
+    reader = db.connect()
+    reader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+    reader.execute("SELECT count(*) FROM pg_class").fetchone()  # a snapshot the build must outwait
+    builder = db.connect()
+    pid = builder.info.backend_pid
+    thread = threading.Thread(target=lambda: builder.execute(
+        "CREATE INDEX CONCURRENTLY docs_hnsw ON docs USING hnsw (emb vector_l2_ops)"))
+    thread.start()
+    try:
+        wait_for(lambda: db.sql("SELECT 1 FROM pg_stat_progress_create_index WHERE pid = %s "
+                                "AND phase = 'waiting for old snapshots'", [pid]), "the build to wait for the reader")
+        r = apex("stats", "progress", "--format", "json")
+        mine = {w["pid"]: w for w in r.json["work"]}[pid]
+        assert mine["command"] == "CREATE INDEX CONCURRENTLY" and mine["relation"] == "public.docs_hnsw"
+        assert mine["unit"] == "lockers" and mine["done"] < mine["total"]
+        assert f"waiting for pid {reader.info.backend_pid}" in mine["detail"]
+    finally:
+        reader.execute("ROLLBACK")
+        thread.join(120)
+        reader.close()
+        builder.close()
+    assert db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'docs_hnsw'::regclass")

@@ -23,11 +23,15 @@ SELECT p.pid,
        -- the counter that moves in the current phase: tuples, else heap blocks, else lockers waited for
        -- (pgvector's HNSW "loading tuples" moves blocks, and tuples_done without a total; IVFFlat's
        -- "performing k-means" moves nothing)
-       CASE WHEN p.tuples_total > 0 THEN 'tuples' WHEN p.blocks_total > 0 THEN 'blocks'
+       -- (the "waiting for ..." phases of CONCURRENTLY count lockers: the block counts of the build stay behind)
+       CASE WHEN p.phase LIKE 'waiting for %%' AND p.lockers_total > 0 THEN 'lockers'
+            WHEN p.tuples_total > 0 THEN 'tuples' WHEN p.blocks_total > 0 THEN 'blocks'
             WHEN p.lockers_total > 0 THEN 'lockers' END AS work_unit,
-       CASE WHEN p.tuples_total > 0 THEN p.tuples_done WHEN p.blocks_total > 0 THEN p.blocks_done
+       CASE WHEN p.phase LIKE 'waiting for %%' AND p.lockers_total > 0 THEN p.lockers_done
+            WHEN p.tuples_total > 0 THEN p.tuples_done WHEN p.blocks_total > 0 THEN p.blocks_done
             WHEN p.lockers_total > 0 THEN p.lockers_done END AS work_done,
-       CASE WHEN p.tuples_total > 0 THEN p.tuples_total WHEN p.blocks_total > 0 THEN p.blocks_total
+       CASE WHEN p.phase LIKE 'waiting for %%' AND p.lockers_total > 0 THEN p.lockers_total
+            WHEN p.tuples_total > 0 THEN p.tuples_total WHEN p.blocks_total > 0 THEN p.blocks_total
             WHEN p.lockers_total > 0 THEN p.lockers_total END AS work_total,
        a.usename AS role, a.application_name AS application, a.client_addr::text AS client,
        coalesce(a.query_start, a.backend_start) AS query_start,
