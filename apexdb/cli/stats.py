@@ -144,9 +144,10 @@ def progress(
             with s.out.live() as show:
                 for report in watch_progress(conn, interval=interval):
                     show(view.progress_live(s.out, report))
-        except KeyboardInterrupt:
-            s.out.note("stopped watching (Ctrl-C); the work goes on on the server")
-            raise typer.Exit(130) from None
+        except KeyboardInterrupt:  # exit 130 as every interrupted command, but nothing was cancelled
+            from apexdb.errors import Interrupted
+
+            raise Interrupted("stopped watching (Ctrl-C); the work goes on on the server") from None
 
 
 @stats_app.command("locks")
