@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from apexdb.render.format import human, human_bytes
+from apexdb.render.format import human, human_bytes, truncate
 from apexdb.render.output import Column, Section, cols
 
 
@@ -187,14 +187,8 @@ def _session_line(node: dict[str, Any]) -> str:
         parts.append(f"transaction {human(node['transaction_s'], 's')}")
     query = " ".join((node.get("query") or "").split())
     if query:
-        parts.append(truncate_query(query))
+        parts.append(truncate(query, 60))
     return " · ".join(p for p in parts if p)
-
-
-def truncate_query(query: str, width: int = 60) -> str:
-    from apexdb.render.format import truncate
-
-    return truncate(query, width)
 
 
 def _tree_lines(nodes: list[dict[str, Any]], prefix: str | None = None) -> list[str]:

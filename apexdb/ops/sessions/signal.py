@@ -126,10 +126,10 @@ def signal_sessions(conn, selection: Selection, *, dry_run: bool = False) -> Sig
     result = SignalResult(selection, [], dry_run)
     if dry_run:
         return result
+    import psycopg
+
     terminate = selection.action == "terminate"
     for row in selection.sessions:
-        import psycopg
-
         try:
             outcome = cancel_backend(conn, row["pid"], terminate=terminate, only_active=False, best_effort=False)
             detail = {"sent": f"{selection.action} signal sent", "gone": "gone already"}[outcome]
