@@ -90,6 +90,11 @@ CASES = [
     ("stats-since-without-schema", ["stats", "queries", "--since", "1d"], 2, "snapshot init"),
     ("stats-growth-without-schema", ["stats", "tables", "--growth", "7d"], 2, "snapshot init"),
     ("stats-since-and-between", ["stats", "queries", "--since", "1d", "--between", "2d", "1d"], 2, "not both"),
+    ("stats-progress-interval", ["stats", "progress", "--watch", "--interval", "0"], 2, "interval"),
+    ("cancel-nothing-named", ["cancel"], 2, "filter"),
+    ("cancel-no-such-pid", ["cancel", "4194305", "--yes"], 2, "4194305"),  # above any pid_max
+    ("terminate-bad-duration", ["terminate", "--idle-in-transaction-over", "a while"], 2, "a while"),
+    ("terminate-negative-pid", ["terminate", "-5"], 2, "-5"),
     ("audit-bad-fail-on", ["audit", "indexes", "--fail-on", "bogus"], 2, "bogus"),
     ("audit-unknown-threshold", ["audit", "indexes", "--threshold", "nope=1"], 2, "nope"),
     ("vacuum-unknown-table", ["vacuum", "nope"], 2, "nope"),

@@ -3,20 +3,8 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from psycopg.conninfo import make_conninfo
 
-from support import run_cli
-
-
-def make_role(db, suffix: str, grant: str | None) -> str:
-    """A LOGIN role with a password (the test server requires one for roles other than postgres)."""
-    name = f"{db.name}_{suffix}"
-    password = f"pw-{suffix}-secret"
-    db.sql(f'CREATE ROLE "{name}" LOGIN PASSWORD \'{password}\'')
-    if grant:
-        db.sql(f'GRANT {grant} TO "{name}"')
-    db.sql(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{name}"')
-    return make_conninfo(db.dsn, user=name, password=password)
+from support import make_role, run_cli
 
 
 @pytest.fixture

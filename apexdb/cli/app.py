@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "explain",
     "stats",
     "snapshot",
+    "sessions",
     "audit",
     "report",
     "vacuum",

@@ -12,7 +12,8 @@ GrowthOpt = Annotated[Optional[str], typer.Option(
     "--growth", help="From the snapshots (apexdb snapshot): growth since this long ago (7d) or this time.",
     show_default=False)]
 
-stats_app = typer.Typer(help="What the server is doing: statements, tables, indexes, cache, sessions, settings.",
+stats_app = typer.Typer(help="What the server is doing: statements, tables, indexes, cache, sessions, locks, "
+                             "work in progress, settings.",
                         no_args_is_help=True)
 
 
@@ -167,6 +168,56 @@ def activity(
 
     with Session(format, dsn, target) as s:
         view.activity(s.out, gather(s.connect(), include_idle=all_sessions))
+
+
+@stats_app.command("progress")
+def progress(
+    watch: Annotated[bool, typer.Option(
+        "--watch", help="Look again every --interval until no work remains (Ctrl-C stops); a line per look when "
+                        "not on a terminal.")] = False,
+    interval: Annotated[float, typer.Option(
+        "--interval", help="Seconds between looks (--watch), and between the two looks that give an ETA.")] = 2.0,
+    dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table",
+) -> None:
+    """CREATE INDEX/REINDEX (pgvector's phases too), VACUUM, ANALYZE, CLUSTER/VACUUM FULL, base backups: phase,
+    done/total, elapsed, ETA."""
+    from apexdb.errors import BadInput
+    from apexdb.ops.stats.progress import progress_report, watch_progress
+    from apexdb.render import stats as view
+
+    if not 0.1 <= interval <= 3600:
+        raise BadInput(f"--interval must be between 0.1 and 3600 seconds, not {interval:g}")
+    with Session(format, dsn, target) as s:
+        conn = s.connect()
+        if not watch:
+            view.progress(s.out, progress_report(conn, interval=min(interval, 1.0)))
+            return
+        try:
+            if not s.out.rich_stdout:  # a log or a pipe: a line (JSON: a document) per look
+                for report in watch_progress(conn, interval=interval):
+                    view.progress_lines(s.out, report)
+                return
+            with s.out.live() as show:
+                for report in watch_progress(conn, interval=interval):
+                    show(view.progress_live(s.out, report))
+        except KeyboardInterrupt:  # exit 130 as every interrupted command, but nothing was cancelled
+            from apexdb.errors import Interrupted
+
+            raise Interrupted("stopped watching (Ctrl-C); the work goes on on the server") from None
+
+
+@stats_app.command("locks")
+def locks(
+    all_locks: Annotated[bool, typer.Option(
+        "--all", help="Also each transaction's lock on its own id, which nobody waits for.")] = False,
+    dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table",
+) -> None:
+    """Who holds which lock and who waits for it: modes, relations, wait and transaction age, the blocking tree."""
+    from apexdb.ops.stats import locks as gather
+    from apexdb.render import stats as view
+
+    with Session(format, dsn, target) as s:
+        view.locks(s.out, gather(s.connect(), include_all=all_locks))
 
 
 @stats_app.command("settings")

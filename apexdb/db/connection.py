@@ -182,15 +182,27 @@ def rolled_back(conn, *, statement_timeout: str | None = None, lock_timeout: str
         yield conn
 
 
-def cancel_backend(conn, pid: int) -> None:
-    """Cancel what backend ``pid`` is running, best effort: psycopg cancels on Ctrl-C already, this
-    covers an interrupt that came between two calls (the connection may itself be gone)."""
-    from apexdb.db.queries import execute
+def cancel_backend(conn, pid: int, *, terminate: bool = False, only_active: bool = True,
+                   best_effort: bool = True) -> str | None:
+    """Cancel what backend ``pid`` is running, or with ``terminate`` end its session: the one way apexdb
+    signals a backend (Ctrl-C's server half for builds and copies, and ``apexdb cancel|terminate``).
+
+    ``only_active`` cancels only a running statement (an idle backend is left alone). Returns "sent",
+    "gone" (no such backend, or it ended before the signal) or "not active". ``best_effort`` (the
+    interrupt path: psycopg cancels on Ctrl-C already, this covers an interrupt that came between two
+    calls, and the connection may itself be gone) swallows every error and returns None; otherwise a
+    refusal (42501) is raised for the caller to report."""
+    from apexdb.db.queries import fetch_one
 
     try:
-        execute(conn, "db_cancel_backend", {"pid": pid})
+        row = fetch_one(conn, "db_signal_backend", {"pid": pid, "terminate": terminate, "only_active": only_active})
     except Exception:
-        pass
+        if best_effort:
+            return None
+        raise
+    if row is None or row["sent"] is False:
+        return "gone"
+    return "sent" if row["sent"] else "not active"
 
 
 def current_setting(conn, name: str, *, missing_ok: bool = False) -> str | None:

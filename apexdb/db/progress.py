@@ -12,11 +12,18 @@ the current phase (phases count different things, so the rate restarts with each
 | ``vacuum``     | pg_stat_progress_vacuum           | progress_vacuum(_17)  | VACUUM                         |
 | ``analyze``    | pg_stat_progress_analyze          | progress_analyze      | ANALYZE, VACUUM (ANALYZE)      |
 | ``cluster``    | pg_stat_progress_cluster          | progress_cluster      | CLUSTER, VACUUM FULL           |
+| ``basebackup`` | pg_stat_progress_basebackup       | progress_basebackup   | a base backup (pg_basebackup), on its WAL sender |
+
+Every row also says who runs the work and since when (role, application, client,
+``elapsed_s`` since the statement began) and, for work on a relation of the connected
+database, its schema-qualified ``relation`` (the index being built, for CREATE INDEX).
 
 :class:`ProgressWatcher` polls one backend in a background thread while a block runs
 (``index create``, ``vacuum``, ``analyze``, ``reindex``, ``maintain``);
-:func:`read_progress` takes one look at every session's work of a kind, for watching
-work other sessions run. The watcher is best effort: a failed poll stops it, never the work.
+:func:`read_progress` takes one look at every session's work of a kind, and
+:func:`read_all_progress` at every kind, for watching work other sessions run
+(``stats progress``); a :class:`PhaseClock` carried from one look to the next gives
+their ETAs. The watcher is best effort: a failed poll stops it, never the work.
 """
 from __future__ import annotations
 
@@ -28,7 +35,7 @@ from typing import Any, Callable
 from apexdb.db.queries import fetch
 
 QUERIES = {"create_index": "progress_create_index", "vacuum": "progress_vacuum",
-           "analyze": "progress_analyze", "cluster": "progress_cluster"}
+           "analyze": "progress_analyze", "cluster": "progress_cluster", "basebackup": "progress_basebackup"}
 
 
 @dataclass
@@ -36,11 +43,11 @@ class ProgressSample:
     kind: str  # a key of QUERIES
     pid: int
     phase: str
-    unit: str | None  # what done/total count in this phase: tuples, blocks, lockers, heap blocks...
+    unit: str | None  # what done/total count in this phase: tuples, blocks, lockers, heap blocks, bytes...
     done: int | None
     total: int | None
     detail: str  # one line for a bar or a log
-    elapsed_s: float | None  # since the statement started (create_index only)
+    elapsed_s: float | None  # since the statement started (for a base backup: since the WAL sender started)
     eta_s: float | None
     row: dict[str, Any]  # the registry query's row, as it is
 
@@ -69,11 +76,18 @@ def _counts(kind: str, row: dict[str, Any]) -> tuple[str | None, int | None, int
         if row.get("ext_stats_total"):
             detail += f"; extended statistics {row['ext_stats_computed']}/{row['ext_stats_total']}"
         return "sample blocks", row["sample_blks_scanned"], row["sample_blks_total"] or None, detail
+    if kind == "basebackup":
+        detail = phase
+        if row.get("tablespaces_total"):
+            detail += f"; tablespaces {row['tablespaces_streamed']}/{row['tablespaces_total']}"
+        return "bytes", row["backup_streamed"], row["backup_total"] or None, detail  # no total: --no-estimate-size
     detail = phase
     if row.get("current_locker_pid"):
         detail += f" (waiting for pid {row['current_locker_pid']})"
     if row.get("work_unit"):
         detail += f"; {row['work_unit']}"
+    if row.get("tuples_done") and not row.get("tuples_total"):  # pgvector HNSW: tuples put in the graph so far
+        detail += f"; {row['tuples_done']} tuples loaded"
     return row.get("work_unit"), row.get("work_done"), row.get("work_total") or None, detail
 
 
@@ -90,6 +104,47 @@ def read_progress(conn, kind: str, pid: int | None = None) -> list[ProgressSampl
     if kind not in QUERIES:
         raise ValueError(f"unknown progress kind {kind!r} (one of {', '.join(QUERIES)})")
     return [sample_of(kind, row) for row in fetch(conn, QUERIES[kind], {"pid": pid})]
+
+
+def read_all_progress(conn, clock: "PhaseClock | None" = None) -> list[ProgressSample]:
+    """Every running piece of work of every kind on the server (one look), oldest first; with
+    ``clock`` (kept from one look to the next) each sample gets its ETA."""
+    samples = [sample for kind in QUERIES for sample in read_progress(conn, kind)]
+    samples.sort(key=lambda s: (-(s.elapsed_s or 0.0), s.pid, s.kind))
+    if clock is not None:
+        for sample in samples:
+            sample.eta_s = clock.eta(sample)
+        clock.forget_except(samples)
+    return samples
+
+
+class PhaseClock:
+    """ETAs from the rate seen since each piece of work's current phase began.
+
+    Phases count different things (blocks, then tuples), so the rate restarts with each;
+    the first look at a phase has no ETA. Work is told apart by (kind, pid)."""
+
+    def __init__(self, now: Callable[[], float] = time.monotonic):
+        self._now = now
+        self._phases: dict[tuple[str, int], tuple[str, float, int]] = {}  # -> (phase, first seen, done then)
+
+    def eta(self, sample: ProgressSample) -> float | None:
+        """Seconds left for ``sample``'s phase at the rate seen so far in it."""
+        now, key = self._now(), (sample.kind, sample.pid)
+        seen = self._phases.get(key)
+        if seen is None or seen[0] != sample.phase:
+            self._phases[key] = seen = (sample.phase, now, sample.done or 0)
+        _, since, done0 = seen
+        if sample.done is None or not sample.total or sample.done <= done0 or now <= since:
+            return None
+        rate = (sample.done - done0) / (now - since)
+        return max(0.0, (sample.total - sample.done) / rate)
+
+    def forget_except(self, samples: list[ProgressSample]) -> None:
+        """Drop the work that has ended (a pid is reused by later, unrelated work)."""
+        live = {(s.kind, s.pid) for s in samples}
+        for key in [k for k in self._phases if k not in live]:
+            del self._phases[key]
 
 
 class ProgressWatcher:
@@ -109,7 +164,7 @@ class ProgressWatcher:
         self._conn, self._open, self._on_sample = conn, open_connection, on_sample
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._phase: tuple[str, float, int] | None = None  # (phase, when it was first seen, done then)
+        self._clock = PhaseClock()
         self.last: ProgressSample | None = None
         self.samples = 0
 
@@ -141,21 +196,10 @@ class ProgressWatcher:
 
     def _seen(self, row: dict[str, Any]) -> None:
         sample = sample_of(self.kind, row)
-        sample.eta_s = self._eta(sample)
+        sample.eta_s = self._clock.eta(sample)
         self.last, self.samples = sample, self.samples + 1
         if self._on_sample is not None:
             try:
                 self._on_sample(sample)
             except Exception:  # a broken display must not stop the sampling
                 pass
-
-    def _eta(self, sample: ProgressSample) -> float | None:
-        """Seconds left at the rate seen since the current phase began."""
-        now = time.monotonic()
-        if self._phase is None or self._phase[0] != sample.phase:
-            self._phase = (sample.phase, now, sample.done or 0)
-        _, since, done0 = self._phase
-        if sample.done is None or not sample.total or sample.done <= done0 or now <= since:
-            return None
-        rate = (sample.done - done0) / (now - since)
-        return max(0.0, (sample.total - sample.done) / rate)

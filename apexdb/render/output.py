@@ -200,13 +200,17 @@ class Renderer:
                              tablefmt="simple", disable_numparse=True))
 
     def _rich(self, section: Section) -> None:
-        from rich.table import Table
-
         if not section.rows:
             if section.title:
                 self.console().print(f"[bold]{section.title}[/bold]")
             self.console().print(section.empty, style="dim")
             return
+        self.console().print(self.rich_table(section))
+
+    def rich_table(self, section: Section):
+        """``section`` as a rich Table (for ``_rich`` and for live views)."""
+        from rich.table import Table
+
         table = Table(title=section.title, title_justify="left", title_style="bold", header_style="bold")
         for col in section.columns:
             numeric = col.kind in ("int", "float", "bytes", "ms", "s", "pct")
@@ -218,7 +222,17 @@ class Renderer:
                 style = SEVERITY_STYLE.get(str(row.get(col.key))) if col.kind == "severity" else None
                 styled.append(f"[{style}]{_escape(cell)}[/{style}]" if style else _escape(cell))
             table.add_row(*styled)
-        self.console().print(table)
+        if not section.rows:
+            table.caption = section.empty
+        return table
+
+    @contextmanager
+    def live(self) -> Iterator[Any]:
+        """A view redrawn in place on a terminal (``stats progress --watch``): yields ``show(renderable)``."""
+        from rich.live import Live
+
+        with Live(console=self.console(), auto_refresh=False, transient=False) as live:
+            yield lambda renderable: live.update(renderable, refresh=True)
 
     # -- messages (stderr) --------------------------------------------------
     def info(self, message: str) -> None:

@@ -157,7 +157,8 @@ def wait_for(predicate, what: str = "the condition", timeout: float = 60.0, step
 
 # The rest of the package, importable from here like everything above.
 from support.data import (APEX_TABLES, AUDIT_SMALL, LINT_KEYS, LINT_PROJECT, LINT_SQL, clean_schema,  # noqa: E402
-                          clustered, dead_tuples, findings, indexes, lint, load_items, make_dead_tuples, make_table,
+                          clustered, dead_tuples, drop_role, findings, indexes, lint, load_items, make_dead_tuples,
+                          make_role, make_table,
                           pin_first_page, release_pin, run_flushed, true_neighbours, use_indexes, TUNE_DIMS, TUNE_K,
                           TUNE_ROWS, WEAK_HNSW, tune_data)
 from support.fingerprints import alembic_version, catalog_fingerprint, schema_snapshot, tables  # noqa: E402
@@ -167,8 +168,8 @@ from support.report import (REPORT_SCRIPT_ALIAS, REPORT_SEARCHES, make_report_da
 
 __all__ = ["APEX_TABLES", "AUDIT_SMALL", "Database", "HERE", "LINT_KEYS", "LINT_PROJECT", "LINT_SQL", "PG15_BIN", "REPO",
            "Result", "TEST_SETTINGS", "alembic_version", "apexdb_executable", "catalog_fingerprint", "clean_schema",
-           "clustered", "dead_tuples", "drop_database", "findings", "indexes", "lint", "load_items", "make_dead_tuples",
-           "make_report_database", "make_table", "new_database", "pin_first_page", "release_pin", "one_clear_line", "REPORT_SCRIPT_ALIAS", "REPORT_SEARCHES", "report_workload", "require_optional",
+           "clustered", "dead_tuples", "drop_database", "drop_role", "findings", "indexes", "lint", "load_items", "make_dead_tuples",
+           "make_report_database", "make_role", "make_table", "new_database", "pin_first_page", "release_pin", "one_clear_line", "REPORT_SCRIPT_ALIAS", "REPORT_SEARCHES", "report_workload", "require_optional",
            "tune_and_store", "with_history_database", "run_cli", "run_flushed",
            "schema_snapshot", "start_apexdb", "start_server", "start_writer", "stop_server", "stop_writer", "tables",
            "true_neighbours", "use_indexes", "wait_for"]

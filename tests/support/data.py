@@ -44,6 +44,27 @@ def dead_tuples(db, table: str) -> int:
     return db.scalar("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = %s", [table])
 
 
+def make_role(db, suffix: str, grant: str | None) -> str:
+    """A LOGIN role named after ``db`` (the test server requires a password for roles other than postgres),
+    granted ``grant`` and SELECT on the public tables; its DSN. ``drop_role(db, suffix)`` removes it."""
+    from psycopg.conninfo import make_conninfo
+
+    name = f"{db.name}_{suffix}"
+    password = f"pw-{suffix}-secret"
+    db.sql(f'CREATE ROLE "{name}" LOGIN PASSWORD \'{password}\'')
+    if grant:
+        db.sql(f'GRANT {grant} TO "{name}"')
+    db.sql(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{name}"')
+    return make_conninfo(db.dsn, user=name, password=password)
+
+
+def drop_role(db, suffix: str) -> None:
+    name = f"{db.name}_{suffix}"
+    db.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", [name])
+    db.sql(f'DROP OWNED BY "{name}"')
+    db.sql(f'DROP ROLE "{name}"')
+
+
 # -- search and tune tests ------------------------------------------------------------------------
 
 def clustered(n: int = 2000, dims: int = 32, clusters: int = 20, seed: int = 0) -> np.ndarray:
