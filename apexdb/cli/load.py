@@ -52,7 +52,9 @@ def load(
         for note in plan.notes:
             s.out.note(note)
         plan.notes.clear()
-        with s.out.progress(f"loading {plan.source.name}", total=plan.source.rows) as bar:
+        # the total only for a bar someone watches: a text file's rows are counted by reading it
+        total = plan.source.rows if s.out.interactive else None
+        with s.out.progress(f"loading {plan.source.name}", total=total) as bar:
             def on_progress(done: int, seconds: float) -> None:
                 rate = done / seconds if seconds > 0 else 0
                 bar.update(completed=done, detail=f"{rate:,.0f} rows/s")

@@ -10,6 +10,7 @@ that is not JSON) become BadInput naming the rows of the batch they happened in.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -27,20 +28,29 @@ class Source:
     path: Path
     kind: str
     schema: Any  # pyarrow.Schema of the batches
-    rows: int | None  # known up front for Parquet, Arrow, .npy/.npz; estimated from lines for text
+    known_rows: int | None  # known up front for Parquet, Arrow, .npy/.npz
     open_batches: Callable[[], Iterator[Any]]
     notes: list[str] = field(default_factory=list)
     synthetic_ids: bool = False  # .npy/.npz: ids 0..n-1 when the table's id column needs them
     text_vectors: str | None = None  # CSV: the field whose pgvector text the reader thread parses
+    count_rows: Callable[[], int] | None = None  # plain CSV/JSONL: lines counted when asked
+    sample: Any = None  # JSONL: a batch of the first rows as read (for the vectors' dimension)
+
+    @cached_property
+    def rows(self) -> int | None:
+        """The file's rows, for a progress bar's total: counting a text file's lines reads it
+        whole, so it happens only when something asks."""
+        return self.known_rows if self.count_rows is None else self.count_rows()
 
     @property
     def name(self) -> str:
         return self.path.name
 
-    def numbered(self, size: int = 10_000) -> Iterator[tuple[int, Any]]:
-        """(first row, batch of at most ``size`` rows); reader errors name the rows they hit."""
+    def numbered(self, size: int = 10_000, prefetch: bool = True) -> Iterator[tuple[int, Any]]:
+        """(first row, batch of at most ``size`` rows); reader errors name the rows they hit.
+        ``prefetch``: the next batch is read in a thread while this one is used."""
         start, pending, count = 0, [], 0
-        batches = prefetched(self.open_batches())
+        batches = prefetched(self.open_batches()) if prefetch else iter(self.open_batches())
         while True:
             try:
                 batch = next(batches, None)

@@ -103,8 +103,8 @@ def open_jsonl(path: Path, compressed: bool) -> Source:
                 yield batch
             done += table.num_rows
 
-    rows = None if compressed else count_lines(path)
-    return Source(path, "jsonl", out_schema, rows, batches)
+    return Source(path, "jsonl", out_schema, None, batches,
+                  count_rows=None if compressed else lambda: count_lines(path))
 
 
 def _parse_block(path: Path, block: bytes, schema, done: int, block_size: int = 1 << 20):
@@ -224,8 +224,8 @@ def open_delimited(path: Path, kind: str, compressed: bool, vector_name: str, id
             else:
                 yield _vectors_parsed(batch, source.text_vectors, path, done - batch.num_rows)
 
-    rows = None if compressed else count_lines(path) - (0 if headerless else 1)
-    source = Source(path, kind, schema, rows, batches)
+    source = Source(path, kind, schema, None, batches,
+                    count_rows=None if compressed else lambda: count_lines(path) - (0 if headerless else 1))
     return source
 
 
