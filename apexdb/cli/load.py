@@ -36,6 +36,9 @@ def load(
     dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table",
 ) -> None:
     """Bulk-load a file at COPY speed: every field into its column, all-or-nothing, then ANALYZE."""
+    from apexdb.ops.load.readers import lean_memory_pool
+
+    lean_memory_pool()  # before pyarrow is imported
     from apexdb.ops.load import LoadRequest, load as run_load, plan_load
     from apexdb.render.load import created_note, show_result
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from apexdb.errors import BadInput
-from apexdb.ops.load.readers import BLOCK, Source, count_lines
+from apexdb.ops.load.readers import BLOCK, CSV_BLOCK, Source, count_lines
 
 JSON_META = {b"apexdb": b"json"}
 
@@ -148,15 +148,23 @@ def _objects_as_json(path: Path, block: bytes, table, objects: list[str], done: 
     return table
 
 
-def _first_line(path: Path, compressed: bool) -> str:
+def _first_lines(path: Path, compressed: bool, n: int = 4) -> list[str]:
     import gzip
 
     opener = gzip.open if compressed else open
     try:
         with opener(path, "rt", errors="replace") as f:
-            return f.readline()
+            return [line for line in (f.readline() for _ in range(n)) if line]
     except (OSError, EOFError) as exc:
         raise BadInput(f"cannot read {path.name}: {exc}") from None
+
+
+def csv_block(lines: list[str]) -> int:
+    """Bytes pyarrow's CSV reader parses at a time: about 2 MiB (it reads dozens of blocks
+    ahead, so 8 MiB blocks held 300 MiB), and never less than 16 of the first rows, as a row
+    must fit in one block."""
+    longest = max((len(line.encode()) for line in lines), default=0)
+    return min(max(CSV_BLOCK, 16 * longest), 256 << 20)
 
 
 def _numeric(text: str) -> bool:
@@ -174,7 +182,8 @@ def open_delimited(path: Path, kind: str, compressed: bool, vector_name: str, id
     import pyarrow.csv as pcsv
 
     delimiter = "\t" if kind == "tsv" else ","
-    line = _first_line(path, compressed).rstrip("\r\n")
+    lines = _first_lines(path, compressed)
+    line = lines[0].rstrip("\r\n") if lines else ""
     cells = [c.strip() for c in _cells(line, delimiter, kind)]
     headerless = len(cells) > 1 and _numeric(cells[0]) and (_numeric(cells[1]) or cells[1].startswith("["))
     spread = 0  # headerless id,v1,v2,... (or id,[v1,v2,...] unquoted): the vector spread over fields
@@ -191,7 +200,7 @@ def open_delimited(path: Path, kind: str, compressed: bool, vector_name: str, id
         bad_rows.append(row)
         return "error"
 
-    read = pcsv.ReadOptions(block_size=BLOCK, column_names=names if headerless else None)
+    read = pcsv.ReadOptions(block_size=csv_block(lines), column_names=names if headerless else None)
     parse = pcsv.ParseOptions(delimiter=delimiter, quote_char=False if kind == "tsv" else '"',
                               invalid_row_handler=on_invalid)
 
