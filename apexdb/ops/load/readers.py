@@ -159,7 +159,7 @@ def open_source(path: str | Path, *, vector_name: str = "embedding", id_name: st
         from apexdb.ops.load.text_files import open_delimited, open_jsonl
 
         if kind == "jsonl":
-            return open_jsonl(path, compressed)
+            return open_jsonl(path, compressed, vector_name)
         return open_delimited(path, kind, compressed, vector_name, id_name)
     except BadInput:
         raise
