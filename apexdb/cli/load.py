@@ -36,6 +36,9 @@ def load(
     dsn: DsnOpt = None, target: TargetOpt = None, format: FormatOpt = "table",
 ) -> None:
     """Bulk-load a file at COPY speed: every field into its column, all-or-nothing, then ANALYZE."""
+    from apexdb.ops.load.readers import lean_memory_pool
+
+    lean_memory_pool()  # before pyarrow is imported
     from apexdb.ops.load import LoadRequest, load as run_load, plan_load
     from apexdb.render.load import created_note, show_result
 
@@ -52,7 +55,9 @@ def load(
         for note in plan.notes:
             s.out.note(note)
         plan.notes.clear()
-        with s.out.progress(f"loading {plan.source.name}", total=plan.source.rows) as bar:
+        # the total only for a bar someone watches: a text file's rows are counted by reading it
+        total = plan.source.rows if s.out.interactive else None
+        with s.out.progress(f"loading {plan.source.name}", total=total) as bar:
             def on_progress(done: int, seconds: float) -> None:
                 rate = done / seconds if seconds > 0 else 0
                 bar.update(completed=done, detail=f"{rate:,.0f} rows/s")

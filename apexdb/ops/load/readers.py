@@ -9,7 +9,9 @@ that is not JSON) become BadInput naming the rows of the batch they happened in.
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -19,7 +21,8 @@ FORMATS = {".npy": "npy", ".npz": "npz", ".parquet": "parquet", ".pq": "parquet"
            ".feather": "arrow", ".ipc": "arrow", ".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl",
            ".ndjson": "jsonl"}
 TEXT_KINDS = ("csv", "tsv", "jsonl")
-BLOCK = 8 << 20  # bytes of text parsed at a time: thousands of 384-d rows
+BLOCK = 8 << 20  # bytes of JSONL parsed at a time: thousands of 384-d rows
+CSV_BLOCK = 2 << 20  # pyarrow's CSV reader reads dozens of blocks ahead: a few MiB each
 
 
 @dataclass
@@ -27,20 +30,29 @@ class Source:
     path: Path
     kind: str
     schema: Any  # pyarrow.Schema of the batches
-    rows: int | None  # known up front for Parquet, Arrow, .npy/.npz; estimated from lines for text
+    known_rows: int | None  # known up front for Parquet, Arrow, .npy/.npz
     open_batches: Callable[[], Iterator[Any]]
     notes: list[str] = field(default_factory=list)
     synthetic_ids: bool = False  # .npy/.npz: ids 0..n-1 when the table's id column needs them
     text_vectors: str | None = None  # CSV: the field whose pgvector text the reader thread parses
+    count_rows: Callable[[], int] | None = None  # plain CSV/JSONL: lines counted when asked
+    sample: Any = None  # JSONL: a batch of the first rows as read (for the vectors' dimension)
+
+    @cached_property
+    def rows(self) -> int | None:
+        """The file's rows, for a progress bar's total: counting a text file's lines reads it
+        whole, so it happens only when something asks."""
+        return self.known_rows if self.count_rows is None else self.count_rows()
 
     @property
     def name(self) -> str:
         return self.path.name
 
-    def numbered(self, size: int = 10_000) -> Iterator[tuple[int, Any]]:
-        """(first row, batch of at most ``size`` rows); reader errors name the rows they hit."""
+    def numbered(self, size: int = 10_000, prefetch: bool = True) -> Iterator[tuple[int, Any]]:
+        """(first row, batch of at most ``size`` rows); reader errors name the rows they hit.
+        ``prefetch``: the next batch is read in a thread while this one is used."""
         start, pending, count = 0, [], 0
-        batches = prefetched(self.open_batches())
+        batches = prefetched(self.open_batches()) if prefetch else iter(self.open_batches())
         while True:
             try:
                 batch = next(batches, None)
@@ -119,6 +131,7 @@ def _one_line(exc: BaseException) -> str:
 def open_source(path: str | Path, *, vector_name: str = "embedding", id_name: str = "id",
                 ids_file: str | Path | None = None, batch: int = 10_000) -> Source:
     """Open ``path`` and read its schema (nothing is written, little is read)."""
+    lean_memory_pool()
     path = Path(path).expanduser()
     if not path.exists():
         raise BadInput(f"file {str(path)!r} does not exist")
@@ -146,12 +159,33 @@ def open_source(path: str | Path, *, vector_name: str = "embedding", id_name: st
         from apexdb.ops.load.text_files import open_delimited, open_jsonl
 
         if kind == "jsonl":
-            return open_jsonl(path, compressed)
+            return open_jsonl(path, compressed, vector_name)
         return open_delimited(path, kind, compressed, vector_name, id_name)
     except BadInput:
         raise
     except (OSError, EOFError, ValueError) as exc:
         raise BadInput(f"cannot read {path.name} as {kind}: {_one_line(exc)}") from None
+
+
+def lean_memory_pool() -> None:
+    """Arrow's buffers from jemalloc rather than mimalloc (the Linux wheels' default), with which
+    a streaming load's resident memory grew some 70 MiB more (freed pages stay with each of
+    pyarrow's threads). Arrow reads ARROW_DEFAULT_MEMORY_POOL when it is first imported (the
+    CLI calls this before); later only the pool Python hands to Arrow can change. A pool the
+    user chose is kept."""
+    import os
+
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL") or not sys.platform.startswith("linux"):
+        return
+    if "pyarrow" not in sys.modules:
+        os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "jemalloc"
+        return
+    import pyarrow as pa
+
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:  # a build without jemalloc
+        pass
 
 
 def _parquet(path: Path, batch: int) -> Source:
@@ -162,7 +196,7 @@ def _parquet(path: Path, batch: int) -> Source:
 
     def batches() -> Iterator[Any]:
         reader = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
-        return reader.iter_batches(batch_size=min(batch, 2048))
+        return reader.iter_batches(batch_size=min(batch, 2048), use_threads=False)
 
     schema = pq.ParquetFile(path).schema_arrow
     return Source(path, "parquet", schema, meta.num_rows, batches)

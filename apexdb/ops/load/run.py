@@ -126,7 +126,8 @@ def _file_dims(source: Source, vector_field: str) -> int | None:
         return t.list_size
     if not (is_vector_type(t) or pa.types.is_string(t) or pa.types.is_large_string(t)):
         return None  # a struct of indices and values, say: sparsevec
-    for start, batch in source.numbered(16):
+    first = [(0, source.sample)] if source.sample is not None else source.numbered(16, prefetch=False)
+    for start, batch in first:
         column = batch.column(vector_field).drop_null()[:1]
         if not len(column) or (pa.types.is_string(t) and column[0].as_py().lstrip().startswith("{")):
             return None

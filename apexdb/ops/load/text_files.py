@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from apexdb.errors import BadInput
-from apexdb.ops.load.readers import BLOCK, Source, count_lines
+from apexdb.ops.load.json_vectors import cut_vectors
+from apexdb.ops.load.readers import BLOCK, CSV_BLOCK, Source, count_lines
 
 JSON_META = {b"apexdb": b"json"}
 
@@ -79,7 +80,18 @@ def _widen(t):
     return t
 
 
-def open_jsonl(path: Path, compressed: bool) -> Source:
+def _vector_field(schema, vector_name: str) -> str | None:
+    """The field read as float32 vectors: the one named like the vector column, else the only
+    list of numbers."""
+    from apexdb.ops.load.vectors import is_vector_type
+
+    listed = [f.name for f in schema if is_vector_type(f.type)]
+    if vector_name in listed:
+        return vector_name
+    return listed[0] if len(listed) == 1 else None
+
+
+def open_jsonl(path: Path, compressed: bool, vector_name: str = "embedding") -> Source:
     import pyarrow as pa
 
     first_block = next(_line_blocks(path, compressed), None)
@@ -89,22 +101,28 @@ def open_jsonl(path: Path, compressed: bool) -> Source:
     if first.num_rows == 0:
         raise BadInput(f"file {path.name} has no rows")
     objects = [f.name for f in first.schema if _is_objectish(f.type)]
-    read_schema = pa.schema([pa.field(f.name, _widen(f.type)) for f in first.schema])
+    # the vector's numbers parsed straight to float32, as pgvector parses its text and the CSV
+    # reader does (a third less work for pyarrow's JSON reader than doubles)
+    vector = _vector_field(first.schema, vector_name)
+    read_schema = pa.schema([pa.field(f.name, pa.list_(pa.float32()) if f.name == vector else _widen(f.type))
+                             for f in first.schema])
     out_schema = pa.schema([pa.field(f.name, pa.string(), metadata=JSON_META) if f.name in objects else f
                             for f in read_schema])
 
     def batches() -> Iterator[Any]:
         done = 0
         for block in _line_blocks(path, compressed):
-            table = _parse_block(path, block, read_schema, done)
+            table = cut_vectors(block, vector, read_schema) if vector and not objects else None
+            if table is None:  # not plain: read whole, errors named by row
+                table = _parse_block(path, block, read_schema, done)
             if objects:
                 table = _objects_as_json(path, block, table, objects, done)
             for batch in table.cast(out_schema).to_batches():
                 yield batch
             done += table.num_rows
 
-    rows = None if compressed else count_lines(path)
-    return Source(path, "jsonl", out_schema, rows, batches)
+    return Source(path, "jsonl", out_schema, None, batches,
+                  count_rows=None if compressed else lambda: count_lines(path), sample=first.slice(0, 16))
 
 
 def _parse_block(path: Path, block: bytes, schema, done: int, block_size: int = 1 << 20):
@@ -148,15 +166,23 @@ def _objects_as_json(path: Path, block: bytes, table, objects: list[str], done: 
     return table
 
 
-def _first_line(path: Path, compressed: bool) -> str:
+def _first_lines(path: Path, compressed: bool, n: int = 4) -> list[str]:
     import gzip
 
     opener = gzip.open if compressed else open
     try:
         with opener(path, "rt", errors="replace") as f:
-            return f.readline()
+            return [line for line in (f.readline() for _ in range(n)) if line]
     except (OSError, EOFError) as exc:
         raise BadInput(f"cannot read {path.name}: {exc}") from None
+
+
+def csv_block(lines: list[str]) -> int:
+    """Bytes pyarrow's CSV reader parses at a time: about 2 MiB (it reads dozens of blocks
+    ahead, so 8 MiB blocks held 300 MiB), and never less than 16 of the first rows, as a row
+    must fit in one block."""
+    longest = max((len(line.encode()) for line in lines), default=0)
+    return min(max(CSV_BLOCK, 16 * longest), 256 << 20)
 
 
 def _numeric(text: str) -> bool:
@@ -174,7 +200,8 @@ def open_delimited(path: Path, kind: str, compressed: bool, vector_name: str, id
     import pyarrow.csv as pcsv
 
     delimiter = "\t" if kind == "tsv" else ","
-    line = _first_line(path, compressed).rstrip("\r\n")
+    lines = _first_lines(path, compressed)
+    line = lines[0].rstrip("\r\n") if lines else ""
     cells = [c.strip() for c in _cells(line, delimiter, kind)]
     headerless = len(cells) > 1 and _numeric(cells[0]) and (_numeric(cells[1]) or cells[1].startswith("["))
     spread = 0  # headerless id,v1,v2,... (or id,[v1,v2,...] unquoted): the vector spread over fields
@@ -191,7 +218,7 @@ def open_delimited(path: Path, kind: str, compressed: bool, vector_name: str, id
         bad_rows.append(row)
         return "error"
 
-    read = pcsv.ReadOptions(block_size=BLOCK, column_names=names if headerless else None)
+    read = pcsv.ReadOptions(block_size=csv_block(lines), column_names=names if headerless else None)
     parse = pcsv.ParseOptions(delimiter=delimiter, quote_char=False if kind == "tsv" else '"',
                               invalid_row_handler=on_invalid)
 
@@ -224,8 +251,8 @@ def open_delimited(path: Path, kind: str, compressed: bool, vector_name: str, id
             else:
                 yield _vectors_parsed(batch, source.text_vectors, path, done - batch.num_rows)
 
-    rows = None if compressed else count_lines(path) - (0 if headerless else 1)
-    source = Source(path, kind, schema, rows, batches)
+    source = Source(path, kind, schema, None, batches,
+                    count_rows=None if compressed else lambda: count_lines(path) - (0 if headerless else 1))
     return source
 
 

@@ -57,7 +57,7 @@ def _parse_text_slice(array, where: str, first_row: int):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pc.replace_substring(array, " ", "") if pc.any(pc.match_substring(array, " ")).as_py() else array
+    text = pc.replace_substring(array, " ", "") if _has_byte(array, b" ") else array
     starts, ends = pc.starts_with(text, "["), pc.ends_with(text, "]")
     bad = pc.invert(pc.and_(starts, ends))
     if pc.any(bad).as_py():
@@ -77,6 +77,26 @@ def _parse_text_slice(array, where: str, first_row: int):
                 except ValueError:
                     raise BadInput(f"{where} row {first_row + i + 1}: {item[:40]!r} is not a number") from None
         raise
+
+
+def _has_byte(array, byte: bytes) -> bool:
+    """Whether any value of a string array holds ``byte``: one scan of its data buffer (a kernel
+    that matches per value costs as much as parsing the numbers)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(array):
+        return False
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        return pc.any(pc.match_substring(array, byte.decode())).as_py()
+    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    bounds = np.frombuffer(array.buffers()[1], dtype=width)[array.offset:array.offset + len(array) + 1]
+    lo, hi = int(bounds[0]), int(bounds[-1])
+    if hi <= lo:
+        return False
+    data = np.frombuffer(array.buffers()[2], dtype=np.uint8, count=hi - lo, offset=lo)
+    return bool((data == byte[0]).any())
 
 
 def to_matrix(array, *, where: str, field: str, first_row: int = 0, dims: int | None = None,
