@@ -116,3 +116,14 @@ def test_without_pg_stat_statements_sizes_are_still_stored(db):
     assert any("statements not stored" in n and "CREATE EXTENSION pg_stat_statements" in n for n in result.notes)
     assert result.relations_changed >= 1  # the new table's size
     assert db.scalar(f"SELECT count(*) FROM {SCHEMA}.statement_last") == kept  # counters not forgotten
+
+
+def test_audit_does_not_flag_apexdb_own_staging_tables(db):
+    from support import run_cli
+
+    history.install(conn_of(db))
+    db.sql("CREATE TABLE no_key (a int)")
+    r = run_cli(["audit", "schema", "--format", "json", "--dsn", db.dsn])
+    flagged = {f["object"] for f in r.json["findings"] if f["check"] == "table_without_primary_key"}
+    assert "public.no_key" in flagged
+    assert not [o for o in flagged if o.startswith(f"{SCHEMA}.")], flagged

@@ -22,8 +22,11 @@ def _table_finding(check: str, severity: str, row: dict[str, Any], obj: str, det
 
 
 def check_primary_keys(ctx: AuditContext) -> None:
+    from apexdb.ops.history.schema import history_schema
+
+    own = history_schema()  # apexdb's history: its UNLOGGED staging tables are emptied at each snapshot
     for t in fetch(ctx.conn, "audit_schema_tables", {"comments": False}):
-        if t["has_primary_key"]:
+        if t["has_primary_key"] or (t["schema"] == own and t["table"].startswith("stage_")):
             continue
         hint = ("a UNIQUE index on NOT NULL columns exists: promote it with ALTER TABLE ... ADD CONSTRAINT ... "
                 "PRIMARY KEY USING INDEX" if t["has_unique_not_null"] else
