@@ -20,6 +20,7 @@ MAX_FINDINGS = 100
 def check_regressions(ctx: AuditContext) -> None:
     from apexdb.errors import BadInput
     from apexdb.ops.history import history_state, resolve_member, statement_changes
+    from apexdb.ops.history.reading import server_now
     from apexdb.units import human_duration
 
     t = ctx.thresholds
@@ -36,7 +37,7 @@ def check_regressions(ctx: AuditContext) -> None:
     except BadInput as exc:
         ctx.note(f"queries: statement history not checked: {exc.message}")
         return
-    now = ctx.conn.execute("SELECT statement_timestamp()").fetchone()[0]
+    now = server_now(ctx.conn)
     since = now - timedelta(seconds=t.regression_window)
     if state.first_at is None or state.first_at > since - timedelta(seconds=t.regression_window):
         first = f"the first is from {state.first_at:%Y-%m-%d %H:%M}" if state.first_at else "there are none yet"

@@ -24,7 +24,8 @@ STATEMENT_KEYS = ("queryid", "query", "calls_before", "calls_after", "mean_ms_be
 KINDS = ("table", "index")
 
 
-def _now(conn) -> datetime:
+def server_now(conn) -> datetime:
+    """The server's clock (snapshots are stamped with it, so periods are measured on it too)."""
     return conn.execute("SELECT statement_timestamp()").fetchone()[0]
 
 
@@ -37,7 +38,7 @@ def statement_changes(conn, since: datetime, until: datetime | None = None, memb
         raise BadInput("--limit must be at least 1")
     state = require_history(conn)
     with read_only(conn):
-        until = until or _now(conn)
+        until = until or server_now(conn)
         if until <= since:
             raise BadInput(f"the period is empty: {since:%Y-%m-%d %H:%M:%S %Z} is not before "
                            f"{until:%Y-%m-%d %H:%M:%S %Z}")
@@ -136,7 +137,7 @@ def resolve_period(conn, since: str | None = None, between: tuple[str, str] | No
         raise BadInput("give --since or --between, not both" if since is not None else "give --since or --between")
     require_history(conn)
     with read_only(conn):
-        now = _now(conn)
+        now = server_now(conn)
     if since is not None:
         name = option or "--since"
         start, end = parse_moment(since, now, name), now
