@@ -13,7 +13,6 @@ pyarrow's JSON reader, which names the row and the reason as before.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 def cut_vectors(block: bytes, field: str, schema) -> Any:
@@ -26,35 +25,23 @@ def cut_vectors(block: bytes, field: str, schema) -> Any:
     key = json.dumps(field).encode()
     if b"\\" in key:
         return None
-    found = [(m.start(), m.end() - 1) for m in re.finditer(re.escape(key) + rb"[ \t]*:[ \t]*\[", block)]
-    if not found:
-        return None
-    u = np.frombuffer(block, dtype=np.uint8)
-    quotes, starts = np.array(found, dtype=np.int64).T  # each key's opening quote, its array's '['
-    closes = np.flatnonzero(u == ord("]"))
-    at = np.searchsorted(closes, starts)
-    if at[-1] >= len(closes):
-        return None
-    ends = closes[at]  # its ']' (numbers hold no brackets; anything else fails the cast below)
-    newlines = np.flatnonzero(u == ord("\n"))
-    line = np.searchsorted(newlines, starts)
-    if (line != np.searchsorted(newlines, ends)).any() or (np.diff(line) <= 0).any():
-        return None  # an array over two lines, or two in one line
-    if not _keys_open_members(u, quotes):
+    spans = _arrays(block, key)
+    if not spans:
         return None
     mv = memoryview(block)
-    s, e = starts.tolist(), ends.tolist()
-    rest = [mv[0:s[0]]]
-    for i in range(len(s)):
+    rest, inner, lengths, after = [], [], [], 0
+    for start, end in spans:
+        rest.append(mv[after:start])
         rest.append(b"null")
-        rest.append(mv[e[i] + 1:s[i + 1] if i + 1 < len(s) else len(block)])
-    inner = b"".join([mv[a + 1:b] for a, b in zip(s, e)])
-    lengths = ends - starts - 1
-    offsets = np.zeros(len(s) + 1, dtype=np.int64)
+        inner.append(mv[start + 1:end])
+        lengths.append(end - start - 1)
+        after = end + 1
+    rest.append(mv[after:])
+    offsets = np.zeros(len(spans) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     if offsets[-1] >= 2**31:
         return None
-    vectors = _numbers(inner, offsets.astype(np.int32))
+    vectors = _numbers(b"".join(inner), offsets.astype(np.int32))
     if vectors is None:
         return None
     options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
@@ -63,25 +50,48 @@ def cut_vectors(block: bytes, field: str, schema) -> Any:
                              parse_options=options)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if table.num_rows != len(s):
-        return None
+    if table.num_rows != len(spans):
+        return None  # a row without the field
     i = table.schema.get_field_index(field)
     return table.set_column(i, table.schema.field(i), pa.chunked_array([vectors]))
 
 
-def _keys_open_members(u, quotes) -> bool:
-    """Each match is a member's key: its opening quote follows '{' or ',' (a space between
-    allowed), so it is not text inside a string (where a quote is escaped)."""
-    if (quotes < 1).any():
-        return False
-    before = u[quotes - 1]
-    spaced = before == ord(" ")
-    if spaced.any():
-        if (quotes[spaced] < 2).any():
-            return False
-        before = before.copy()
-        before[spaced] = u[quotes[spaced] - 2]
-    return bool(((before == ord("{")) | (before == ord(","))).all())
+def _arrays(block: bytes, key: bytes) -> list[tuple[int, int]] | None:
+    """Each line's ``key: [...]`` array as (its '[', its ']'), found with bytes.find (memchr)
+    line by line; None when a line is not plain: the key not opening a member (after '{' or
+    ',', a space between allowed, so not text inside a string, where a quote is escaped), no
+    '[' after it, an array over two lines, or the key twice in a line. Numbers hold no brackets:
+    anything else in the array fails the cast later."""
+    find, size, spans, pos = block.find, len(block), [], 0
+    while True:
+        k = find(key, pos)
+        if k < 0:
+            return spans
+        before = block[k - 1] if k else 0
+        if before == 32 and k > 1:
+            before = block[k - 2]
+        if before != 123 and before != 44:  # '{' or ','
+            return None
+        j = k + len(key)
+        while j < size and block[j] in (32, 9):
+            j += 1
+        if j >= size or block[j] != 58:  # ':'
+            return None
+        j += 1
+        while j < size and block[j] in (32, 9):
+            j += 1
+        if j >= size or block[j] != 91:  # '['
+            return None
+        end = find(b"]", j)
+        if end < 0 or find(b"\n", j, end) >= 0:
+            return None
+        eol = find(b"\n", end)
+        if eol < 0:
+            eol = size
+        if find(key, end, eol) >= 0:
+            return None
+        spans.append((j, end))
+        pos = eol + 1
 
 
 def _numbers(inner: bytes, offsets) -> Any:
@@ -95,43 +105,65 @@ def _numbers(inner: bytes, offsets) -> Any:
     text = pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(inner))
     parts = pc.split_pattern(text, ", " if b" " in inner else ",")
     values = parts.flatten()
-    if not _json_numbers(values, [c for c in b"eE" if bytes([c]) in inner]):
-        return None
     try:
         numbers = pc.cast(values, pa.float32())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if not _json_numbers(values, inner):
         return None
     if numbers.null_count or not np.isfinite(numbers.to_numpy(zero_copy_only=False)).all():
         return None  # NaN/Infinity: the JSON reader's own handling names the row
     return pa.ListArray.from_arrays(parts.offsets, numbers)
 
 
-def _json_numbers(values, exponents: list[int]) -> bool:
-    """Every value is a JSON number, given that Arrow's cast takes it and there is no '+': a
-    digit (after an optional '-') first, a digit last, no leading zero, a digit before each
-    'e' (so ``.5``, ``-.5``, ``5.``, ``01`` and ``1.e5`` go to the JSON reader, which refuses
-    them). A few numpy passes over the values' first and last bytes, not over the text."""
+def _json_numbers(values, inner: bytes) -> bool:
+    """Every value is a JSON number, given that Arrow's cast takes it (so none is empty or a
+    lone '-') and there is no '+': a digit (after an optional '-') first, a digit last, no
+    leading zero, a digit before each 'e' (so ``.5``, ``-.5``, ``5.``, ``01`` and ``1.e5`` go
+    to the JSON reader, which refuses them). A few numpy passes over the values' first and last
+    bytes, not over the text."""
     import numpy as np
 
     if not len(values) or values.buffers()[2] is None:
         return False
     bounds = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset:values.offset + len(values) + 1]
     data = np.frombuffer(values.buffers()[2], dtype=np.uint8)
-    first, last = bounds[:-1], bounds[1:] - 1
-    if (last < first).any():
-        return False  # an empty value: [1,,2] or []
-    lead = first + (np.take(data, first) == ord("-"))  # where the first digit must be
-    if (lead > last).any():
+    lead = bounds[:-1].astype(np.intp)  # where the first digit must be
+    lead += data[lead] == ord("-")
+    head = data[lead]
+    head -= ord("0")  # uint8: a digit is < 10
+    if (head >= 10).any():
         return False
-    head, tail = np.take(data, lead) - ord("0"), np.take(data, last) - ord("0")  # uint8: a digit is < 10
-    if not ((head < 10).all() and (tail < 10).all()):
+    last = bounds[1:].astype(np.intp)
+    last -= 1
+    tail = data[last]
+    tail -= ord("0")
+    if (tail >= 10).any():
         return False
-    zero = (head == 0) & (lead < last)
-    if zero.any() and (np.take(data, lead[zero] + 1) - ord("0") < 10).any():
-        return False  # 01, -007
-    lo, hi = int(bounds[0]), int(bounds[-1])
-    for mark in exponents:
-        marks = np.flatnonzero(data[lo:hi] == mark) + lo
-        if (np.take(data, marks - 1) - ord("0") >= 10).any():
+    second = lead + 1  # a digit after a leading 0 (01, -007); a one-digit value looks at itself
+    np.minimum(second, last, out=second)
+    second = data[second]
+    second -= ord("0")
+    if ((head == 0) & (second < 10) & (lead < last)).any():
+        return False
+    text = np.frombuffer(inner, dtype=np.uint8)
+    for mark in b"eE":  # checked in the text the values came from: the same byte is before each
+        marks = _positions(inner, text, mark)
+        if marks.size and (marks.min() < 1 or ((text[marks - 1] - ord("0")) >= 10).any()):
             return False
     return True
+
+
+def _positions(inner: bytes, text, byte: int, few: int = 4096):
+    """Where ``byte`` is in ``inner``: found one by one (memchr) while they are few, as exponents
+    in embeddings are, else in one numpy pass over ``text`` (the same bytes)."""
+    import numpy as np
+
+    found, at, mark = [], 0, bytes([byte])
+    while len(found) < few:
+        at = inner.find(mark, at)
+        if at < 0:
+            return np.array(found, dtype=np.intp)
+        found.append(at)
+        at += 1
+    return np.flatnonzero(text == byte)

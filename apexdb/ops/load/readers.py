@@ -48,9 +48,11 @@ class Source:
     def name(self) -> str:
         return self.path.name
 
-    def numbered(self, size: int = 10_000, prefetch: bool = True) -> Iterator[tuple[int, Any]]:
+    def numbered(self, size: int = 10_000, prefetch: bool = True, exact: bool = True) -> Iterator[tuple[int, Any]]:
         """(first row, batch of at most ``size`` rows); reader errors name the rows they hit.
-        ``prefetch``: the next batch is read in a thread while this one is used."""
+        ``prefetch``: the next batch is read in a thread while this one is used. ``exact``:
+        batches of ``size`` rows (the last excepted), small ones joined (a copy); otherwise
+        batches pass as read, only cut (without a copy) where larger than ``size``."""
         start, pending, count = 0, [], 0
         batches = prefetched(self.open_batches()) if prefetch else iter(self.open_batches())
         while True:
@@ -58,6 +60,12 @@ class Source:
                 batch = next(batches, None)
             except (OSError, EOFError, ValueError) as exc:  # pyarrow.ArrowInvalid is a ValueError
                 raise BadInput(f"{self.name}: reading stopped after row {start + count:,}: {_one_line(exc)}") from None
+            if batch is not None and not exact:
+                for offset in range(0, batch.num_rows, size):
+                    part = batch.slice(offset, size)
+                    yield start, part
+                    start += part.num_rows
+                continue
             if batch is not None:
                 pending.append(batch)
                 count += batch.num_rows
@@ -105,6 +113,43 @@ def prefetched(batches: Iterator[Any], depth: int = 1) -> Iterator[Any]:
             yield item
     finally:
         stop.set()
+
+
+def in_order(convert: Callable[[Any], Any], items: Iterator[Any], workers: int | None = None) -> Iterator[Any]:
+    """``convert`` of each item on worker threads, the results in the items' order: a text
+    file's blocks are parsed on every core while the next is read (Arrow's and numpy's kernels
+    run without the GIL). At most a few items are in flight, so memory stays flat; an error is
+    raised in order, when its item's turn comes."""
+    import os
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = workers or min(os.cpu_count() or 1, 8)
+    if workers < 2:
+        yield from map(convert, items)
+        return
+    with ThreadPoolExecutor(workers, thread_name_prefix="apexdb-load-parse") as pool:
+        pending: deque = deque()
+        items, failed = iter(items), None
+        try:
+            while True:
+                try:
+                    item = next(items)
+                except StopIteration:
+                    break
+                except Exception as exc:  # the reader failed: what it read before comes first
+                    failed = exc
+                    break
+                pending.append(pool.submit(convert, item))
+                if len(pending) > workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+            if failed is not None:
+                raise failed
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def _take(pending: list, n: int):

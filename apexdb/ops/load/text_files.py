@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 from apexdb.errors import BadInput
 from apexdb.ops.load.json_vectors import cut_vectors
-from apexdb.ops.load.readers import BLOCK, CSV_BLOCK, Source, count_lines
+from apexdb.ops.load.readers import BLOCK, CSV_BLOCK, Source, count_lines, in_order
 
 JSON_META = {b"apexdb": b"json"}
 
@@ -33,7 +33,8 @@ def _stream(path: Path, compressed: bool):
 
 def _line_blocks(path: Path, compressed: bool) -> Iterator[bytes]:
     """Blocks of about BLOCK bytes ending at a newline, read 1 MiB at a time so that a stream
-    that breaks off (a gzip that ends early) is reported close to where it did."""
+    that breaks off (a gzip that ends early) is reported close to where it did. Lines are
+    counted only in a compressed stream, for that report: a plain file is not counted twice."""
     lines, rest, pieces, size = 0, b"", [], 0
     with _stream(path, compressed) as f:
         while True:
@@ -47,7 +48,7 @@ def _line_blocks(path: Path, compressed: bool) -> Iterator[bytes]:
                 size += len(piece)
                 if size < BLOCK:
                     continue
-            data, pieces, size = rest + b"".join(pieces), [], 0
+            data, pieces, size = b"".join([rest, *pieces]), [], 0
             if not piece:
                 if data.strip():
                     yield data
@@ -56,9 +57,24 @@ def _line_blocks(path: Path, compressed: bool) -> Iterator[bytes]:
             if cut < 0:
                 rest = data
                 continue
-            rest = data[cut + 1:]
-            lines += data.count(b"\n", 0, cut + 1)
-            yield data[:cut + 1]
+            block, rest = data[:cut + 1], data[cut + 1:]
+            yield block
+            if compressed:
+                lines += block.count(b"\n")
+
+
+class _RowsError(Exception):
+    """A block's parse error, numbered within the block: blocks are parsed side by side, and the
+    rows before one are known only when its turn comes."""
+
+    def __init__(self, row: int | None, detail: str):
+        super().__init__(detail)
+        self.row, self.detail = row, detail
+
+    def bad_input(self, path: Path, done: int) -> BadInput:
+        if self.row is not None:
+            return BadInput(f"{path.name} row {done + self.row + 1:,}: {self.detail}")
+        return BadInput(f"{path.name} rows {done + 1:,} onwards: {self.detail}")
 
 
 def _is_objectish(t) -> bool:
@@ -109,23 +125,39 @@ def open_jsonl(path: Path, compressed: bool, vector_name: str = "embedding") -> 
     out_schema = pa.schema([pa.field(f.name, pa.string(), metadata=JSON_META) if f.name in objects else f
                             for f in read_schema])
 
+    def convert(block: bytes):
+        table = cut_vectors(block, vector, read_schema) if vector and not objects else None
+        if table is None:  # not plain: read whole, errors named by row
+            table = _parse_rows(block, read_schema)
+        if objects:
+            table = _objects_as_json(block, table, objects)
+        return table.cast(out_schema)
+
     def batches() -> Iterator[Any]:
-        done = 0
-        for block in _line_blocks(path, compressed):
-            table = cut_vectors(block, vector, read_schema) if vector and not objects else None
-            if table is None:  # not plain: read whole, errors named by row
-                table = _parse_block(path, block, read_schema, done)
-            if objects:
-                table = _objects_as_json(path, block, table, objects, done)
-            for batch in table.cast(out_schema).to_batches():
-                yield batch
+        done, tables = 0, in_order(convert, _line_blocks(path, compressed))
+        while True:
+            try:
+                table = next(tables, None)
+            except _RowsError as exc:
+                raise exc.bad_input(path, done) from None
+            if table is None:
+                return
             done += table.num_rows
+            yield from table.to_batches()
 
     return Source(path, "jsonl", out_schema, None, batches,
                   count_rows=None if compressed else lambda: count_lines(path), sample=first.slice(0, 16))
 
 
-def _parse_block(path: Path, block: bytes, schema, done: int, block_size: int = 1 << 20):
+def _parse_block(path: Path, block: bytes, schema, done: int):
+    """The block read whole by pyarrow's JSON reader; errors name the row in the file."""
+    try:
+        return _parse_rows(block, schema)
+    except _RowsError as exc:
+        raise exc.bad_input(path, done) from None
+
+
+def _parse_rows(block: bytes, schema, block_size: int = 1 << 20):
     import pyarrow as pa
     import pyarrow.json as pj
 
@@ -136,24 +168,23 @@ def _parse_block(path: Path, block: bytes, schema, done: int, block_size: int = 
                             parse_options=options)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         if block_size <= len(block):  # its row numbers count within one block: parse again as one
-            return _parse_block(path, block, schema, done, len(block) + 1)
+            return _parse_rows(block, schema, len(block) + 1)
         message = " ".join(str(exc).split())
         found = re.search(r" in row (\d+)$", message)
         if found:
-            row = done + int(found.group(1)) + 1
-            raise BadInput(f"{path.name} row {row:,}: {message[:found.start()]}") from None
+            raise _RowsError(int(found.group(1)), message[:found.start()]) from None
         if "unexpected field" in message:
             message = "a field that rows before it did not have (put every field in the first rows)"
-        raise BadInput(f"{path.name} rows {done + 1:,} onwards: {message}") from None
+        raise _RowsError(None, message) from None
 
 
-def _objects_as_json(path: Path, block: bytes, table, objects: list[str], done: int):
+def _objects_as_json(block: bytes, table, objects: list[str]):
     """Replace struct columns by the JSON text of each row's value, exactly as written."""
     import pyarrow as pa
 
     lines = [ln for ln in block.split(b"\n") if ln.strip()]
     if len(lines) != table.num_rows:
-        raise BadInput(f"{path.name} rows {done + 1:,} onwards: a line holds more than one JSON object")
+        raise _RowsError(None, "a line holds more than one JSON object")
     values = {name: [] for name in objects}
     for line in lines:
         obj = json.loads(line)
@@ -235,7 +266,7 @@ def open_delimited(path: Path, kind: str, compressed: bool, vector_name: str, id
     if spread:
         schema = pa.schema([schema.field(0), pa.field(vector_name, pa.list_(pa.float32(), spread))])
 
-    def batches() -> Iterator[Any]:
+    def numbered() -> Iterator[tuple[int, Any]]:
         done = 0
         stream = reader(True)
         while True:
@@ -245,11 +276,17 @@ def open_delimited(path: Path, kind: str, compressed: bool, vector_name: str, id
                 return
             except (pa.ArrowInvalid, OSError) as exc:
                 raise _parse_error(path, exc, bad_rows, headerless, done) from None
+            yield done, batch
             done += batch.num_rows
-            if spread:
-                yield _gather(batch, spread, schema, path, done - batch.num_rows)
-            else:
-                yield _vectors_parsed(batch, source.text_vectors, path, done - batch.num_rows)
+
+    def convert(item: tuple[int, Any]):
+        first_row, batch = item
+        if spread:
+            return _gather(batch, spread, schema, path, first_row)
+        return _vectors_parsed(batch, source.text_vectors, path, first_row)
+
+    def batches() -> Iterator[Any]:
+        return in_order(convert, numbered())
 
     source = Source(path, kind, schema, None, batches,
                     count_rows=None if compressed else lambda: count_lines(path) - (0 if headerless else 1))
@@ -257,8 +294,8 @@ def open_delimited(path: Path, kind: str, compressed: bool, vector_name: str, id
 
 
 def _vectors_parsed(batch, field: str | None, path: Path, first_row: int):
-    """The vector field's pgvector text parsed here, in the reader's thread, so that parsing
-    the next batch overlaps encoding and sending this one."""
+    """The vector field's pgvector text parsed on a reader thread (batches side by side), so
+    that parsing overlaps reading, encoding and sending."""
     import pyarrow as pa
 
     from apexdb.ops.load.vectors import looks_like_vector_text, parse_text_vectors
