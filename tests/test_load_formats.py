@@ -102,6 +102,39 @@ def test_jsonl_objects_go_into_jsonb_exactly_as_written(apex, db, tmp_path):
     assert stored_vectors(db).tolist() == [[1, 0], [0.5, 1.5]]
 
 
+
+def test_jsonl_metadata_whose_keys_change_after_the_first_block_loads_every_row(apex, db, tmp_path):
+    """A batch job's metadata gains a key deep in the file (past the first 8 MiB block, from which
+    the schema is read): every row loads with its own object; a new top-level field there is still
+    refused, named by its row, and nothing is written."""
+    db.sql("CREATE TABLE docs (id bigint PRIMARY KEY, meta jsonb, embedding vector(64))")
+    path = tmp_path / "meta.jsonl"
+
+    def write(extra_top_level: bool) -> None:
+        with open(path, "w") as f:
+            for i in range(40000):
+                meta = {"a": i} if i % 2 else {"b": "x", "c": [1, 2]}
+                row = {"id": i, "meta": meta, "embedding": [0.5 + j for j in range(64)]}
+                if i == 39000:
+                    row["meta"] = {"zzz": {"deep": True}}
+                    if extra_top_level:
+                        row["late"] = 1
+                f.write(json.dumps(row) + "\n")
+
+    write(False)
+    assert path.stat().st_size > (8 << 20)
+    r = apex("load", "docs", path)
+    assert r.exit_code == 0, r
+    assert db.scalar("SELECT count(*) FROM docs") == 40000
+    assert db.sql("SELECT id, meta FROM docs WHERE id IN (0, 1, 39000) ORDER BY id") == [
+        (0, {"b": "x", "c": [1, 2]}), (1, {"a": 1}), (39000, {"zzz": {"deep": True}})]
+    db.sql("TRUNCATE docs")
+    write(True)
+    r = apex("load", "docs", path)
+    assert r.exit_code == 2, r
+    assert "meta.jsonl row 39,001: field 'late', which the rows before it did not have" in r.stderr, r
+    assert db.scalar("SELECT count(*) FROM docs") == 0
+
 @pytest.mark.parametrize("name,write", [
     ("d.csv", lambda p, text: p.write_text(text)),
     ("d.csv.gz", lambda p, text: p.write_bytes(gzip.compress(text.encode()))),

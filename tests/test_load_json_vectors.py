@@ -10,10 +10,15 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from apexdb.ops.load.json_vectors import cut_vectors
+from apexdb.ops.load.json_vectors import cut_block
 from apexdb.ops.load.text_files import _parse_block
 
 SCHEMA = pa.schema([("id", pa.int64()), ("text", pa.string()), ("embedding", pa.list_(pa.float32()))])
+
+
+def cut_vectors(block: bytes, field: str, schema):
+    cut = cut_block(block, field, schema)
+    return None if cut is None else cut[0]
 
 
 def whole(block: bytes):

@@ -7,7 +7,7 @@ their place) goes to pyarrow's JSON reader, and the arrays' text is split and ca
 by Arrow's kernels, the way CSV vectors are. Every number is checked to be a JSON number
 (``.5``, ``5.``, ``01``, ``+1`` are not; Arrow's cast would take them). Whenever a block is
 anything but plain — a line without the field or with it twice, an array that is not all
-numbers, NaN, an odd space — ``cut_vectors`` returns None and the block is read whole by
+numbers, NaN, an odd space — ``cut_block`` returns None and the block is read whole by
 pyarrow's JSON reader, which names the row and the reason as before.
 """
 from __future__ import annotations
@@ -15,9 +15,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-def cut_vectors(block: bytes, field: str, schema) -> Any:
-    """The block as an Arrow table of ``schema`` (``field`` a list<float32>), or None when it is
-    not plain enough to be read this way (the caller then reads it whole)."""
+def cut_block(block: bytes, field: str, schema, unexpected: str = "error") -> tuple[Any, bytes] | None:
+    """(the block as an Arrow table of ``schema``, ``field`` a list<float32>; the block's text
+    with each vector array replaced by ``null``), or None when it is not plain enough to be read
+    this way (the caller then reads it whole). The text is what the caller reads object fields
+    from: a few hundred bytes a line instead of thousands. ``unexpected``: pyarrow's behaviour
+    for fields not in ``schema``."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.json as pj
@@ -44,16 +47,17 @@ def cut_vectors(block: bytes, field: str, schema) -> Any:
     vectors = _numbers(b"".join(inner), offsets.astype(np.int32))
     if vectors is None:
         return None
-    options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
+    options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior=unexpected)
+    text = b"".join(rest)
     try:
-        table = pj.read_json(pa.BufferReader(b"".join(rest)), read_options=pj.ReadOptions(block_size=1 << 20),
+        table = pj.read_json(pa.BufferReader(text), read_options=pj.ReadOptions(block_size=1 << 20),
                              parse_options=options)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     if table.num_rows != len(spans):
         return None  # a row without the field
     i = table.schema.get_field_index(field)
-    return table.set_column(i, table.schema.field(i), pa.chunked_array([vectors]))
+    return table.set_column(i, table.schema.field(i), pa.chunked_array([vectors])), text
 
 
 def _arrays(block: bytes, key: bytes) -> list[tuple[int, int]] | None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from apexdb.errors import BadInput
-from apexdb.ops.load.json_vectors import cut_vectors
+from apexdb.ops.load.json_vectors import cut_block
 from apexdb.ops.load.readers import BLOCK, CSV_BLOCK, Source, count_lines, in_order
 
 JSON_META = {b"apexdb": b"json"}
@@ -125,13 +125,20 @@ def open_jsonl(path: Path, compressed: bool, vector_name: str = "embedding") -> 
     out_schema = pa.schema([pa.field(f.name, pa.string(), metadata=JSON_META) if f.name in objects else f
                             for f in read_schema])
 
+    # objects are read by Python's json from each line (with its vector cut out), so pyarrow
+    # skips them: a struct read with the first block's keys would refuse a key first met later
+    parse_schema = pa.schema([f for f in read_schema if f.name not in objects])
+    unexpected = "ignore" if objects else "error"
+
     def convert(block: bytes):
-        table = cut_vectors(block, vector, read_schema) if vector and not objects else None
-        if table is None:  # not plain: read whole, errors named by row
-            table = _parse_rows(block, read_schema)
+        cut = cut_block(block, vector, parse_schema, unexpected) if vector else None
+        if cut is None:  # not plain: read whole, errors named by row
+            table, text = _parse_rows(block, parse_schema, unexpected), block
+        else:
+            table, text = cut
         if objects:
-            table = _objects_as_json(block, table, objects)
-        return table.cast(out_schema)
+            table = _objects_as_json(text, table, objects, set(read_schema.names))
+        return table.select(out_schema.names).cast(out_schema)
 
     def batches() -> Iterator[Any]:
         done, tables = 0, in_order(convert, _line_blocks(path, compressed))
@@ -157,18 +164,18 @@ def _parse_block(path: Path, block: bytes, schema, done: int):
         raise exc.bad_input(path, done) from None
 
 
-def _parse_rows(block: bytes, schema, block_size: int = 1 << 20):
+def _parse_rows(block: bytes, schema, unexpected: str = "error", block_size: int = 1 << 20):
     import pyarrow as pa
     import pyarrow.json as pj
 
-    options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error") if schema else None
+    options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior=unexpected) if schema else None
     try:
         # blocks of 1 MiB inside the chunk: pyarrow parses them on several threads
         return pj.read_json(pa.BufferReader(block), read_options=pj.ReadOptions(block_size=block_size),
                             parse_options=options)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         if block_size <= len(block):  # its row numbers count within one block: parse again as one
-            return _parse_rows(block, schema, len(block) + 1)
+            return _parse_rows(block, schema, unexpected, len(block) + 1)
         message = " ".join(str(exc).split())
         found = re.search(r" in row (\d+)$", message)
         if found:
@@ -178,22 +185,27 @@ def _parse_rows(block: bytes, schema, block_size: int = 1 << 20):
         raise _RowsError(None, message) from None
 
 
-def _objects_as_json(block: bytes, table, objects: list[str]):
-    """Replace struct columns by the JSON text of each row's value, exactly as written."""
+def _objects_as_json(text: bytes, table, objects: list[str], known: set[str]):
+    """The object fields as columns of JSON text, each row's value as Python's json reads it
+    (keys in their order; jsonb normalises the rest). A top-level field the first rows did not
+    have is refused, as pyarrow refuses it when there are no objects."""
     import pyarrow as pa
 
-    lines = [ln for ln in block.split(b"\n") if ln.strip()]
+    lines = [ln for ln in text.split(b"\n") if ln.strip()]
     if len(lines) != table.num_rows:
         raise _RowsError(None, "a line holds more than one JSON object")
     values = {name: [] for name in objects}
-    for line in lines:
+    for row, line in enumerate(lines):
         obj = json.loads(line)
+        extra = obj.keys() - known
+        if extra:
+            raise _RowsError(row, f"field {sorted(extra)[0]!r}, which the rows before it did not have "
+                                  f"(put every field in the first rows)")
         for name in objects:
             value = obj.get(name)
             values[name].append(None if value is None else json.dumps(value, ensure_ascii=False))
     for name in objects:
-        i = table.schema.get_field_index(name)
-        table = table.set_column(i, pa.field(name, pa.string(), metadata=JSON_META), pa.array(values[name], pa.string()))
+        table = table.append_column(pa.field(name, pa.string(), metadata=JSON_META), pa.array(values[name], pa.string()))
     return table
 
 
