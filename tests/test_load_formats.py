@@ -135,6 +135,20 @@ def test_jsonl_metadata_whose_keys_change_after_the_first_block_loads_every_row(
     assert "meta.jsonl row 39,001: field 'late', which the rows before it did not have" in r.stderr, r
     assert db.scalar("SELECT count(*) FROM docs") == 0
 
+
+@pytest.mark.parametrize("vectors", [
+    ["[1.5, 2, 3]", "[4, 5, -0.006]"],  # json.dumps and Python's list spacing
+    ["[1.5,2,3]", "[ 4 , 5, -0.006 ]"],  # spaced unlike the first row
+    ["[ 1.5 ,2,3]", "[4,5,-0.006]"],
+])
+def test_pgvector_text_with_spaces_loads_exactly(apex, db, tmp_path, vectors):
+    (tmp_path / "s.csv").write_text("id,embedding\n" + "".join(f'{i},"{v}"\n' for i, v in enumerate(vectors)))
+    db.sql("CREATE TABLE docs (id bigint PRIMARY KEY, embedding vector(3))")
+    r = apex("load", "docs", tmp_path / "s.csv")
+    assert r.exit_code == 0, r
+    assert db.sql("SELECT id, embedding::text FROM docs ORDER BY id") == [(0, "[1.5,2,3]"), (1, "[4,5,-0.006]")]
+
+
 @pytest.mark.parametrize("name,write", [
     ("d.csv", lambda p, text: p.write_text(text)),
     ("d.csv.gz", lambda p, text: p.write_bytes(gzip.compress(text.encode()))),
