@@ -181,8 +181,17 @@ def test_halfvec_column_loads_through_the_halfvec_dumper(apex, db, tmp_path):
     assert db.sql("SELECT id, embedding::text FROM half ORDER BY id") == [(0, "[0.5,1,-2,4]"), (1, "[1,2,3,4]")]
 
 
-def test_ctrl_c_rolls_the_load_back(db, tmp_path):
-    """SIGINT while the COPY runs (held up by a lock, so the moment is certain): exit 130, no rows."""
+def _jsonl(tmp_path, data, name="v.jsonl"):
+    with open(tmp_path / name, "w") as f:
+        for i, v in enumerate(data):
+            f.write(json.dumps({"id": i, "note": f"n{i}", "embedding": v.tolist()}) + "\n")
+    return tmp_path / name
+
+
+@pytest.mark.parametrize("make", [_npy, _jsonl], ids=["npy", "jsonl parsed on worker threads"])
+def test_ctrl_c_rolls_the_load_back(db, tmp_path, make):
+    """SIGINT while the COPY runs (held up by a lock, so the moment is certain): exit 130, no rows,
+    and no reader or parser thread keeps the process alive."""
     import os
     import signal
     import subprocess
@@ -191,7 +200,7 @@ def test_ctrl_c_rolls_the_load_back(db, tmp_path):
     from support import apexdb_executable, wait_for
 
     table(db)
-    path = _npy(tmp_path, vectors(n=20_000))
+    path = make(tmp_path, vectors(n=20_000))
     blocker = db.connect()
     blocker.execute("BEGIN")
     blocker.execute("LOCK TABLE items IN SHARE MODE")  # COPY needs ROW EXCLUSIVE: it waits
