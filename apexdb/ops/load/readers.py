@@ -34,7 +34,7 @@ class Source:
     open_batches: Callable[[], Iterator[Any]]
     notes: list[str] = field(default_factory=list)
     synthetic_ids: bool = False  # .npy/.npz: ids 0..n-1 when the table's id column needs them
-    text_vectors: str | None = None  # CSV: the field whose pgvector text the reader thread parses
+    text_vectors: str | None = None  # CSV: the field whose pgvector text the parse workers parse
     count_rows: Callable[[], int] | None = None  # plain CSV/JSONL: lines counted when asked
     sample: Any = None  # JSONL: a batch of the first rows as read (for the vectors' dimension)
 

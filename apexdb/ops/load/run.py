@@ -9,8 +9,7 @@ the planner has statistics.
 """
 from __future__ import annotations
 
-import contextlib
-
+import gc
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -151,7 +150,6 @@ def load(conn, plan: LoadPlan, *, on_progress: Callable[[int, float], None] | No
     started = time.monotonic()
     state = {"rows": 0, "bytes": 0}
     committed, commits, created = 0, 0, False
-    stack = contextlib.ExitStack()
 
     def advance(rows: int, nbytes: int) -> None:
         state["rows"] += rows
@@ -162,8 +160,11 @@ def load(conn, plan: LoadPlan, *, on_progress: Callable[[int, float], None] | No
     # all-or-nothing, batches only pace the reader: they pass as read (no copy), at most 2,048 rows
     batches = (plan.source.numbered(req.batch) if req.batch_commit
                else plan.source.numbered(min(req.batch, 2048), exact=False))
+    # Python's cycle collector paused while rows stream: a load makes no reference cycles, but its
+    # many short-lived objects set the collector off over and over (some 5% of a text file's load)
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        stack.enter_context(_no_cycle_collection())
         tx = conn.transaction()
         tx.__enter__()
         try:
@@ -199,7 +200,8 @@ def load(conn, plan: LoadPlan, *, on_progress: Callable[[int, float], None] | No
     except BadInput as exc:
         raise BadInput(exc.message + _kept(req, committed), hint=exc.hint) from None
     finally:
-        stack.close()
+        if collecting:
+            gc.enable()
     seconds = time.monotonic() - started
     analyzed = req.analyze and _analyze(conn, plan)
     rows = state["rows"]
@@ -207,22 +209,6 @@ def load(conn, plan: LoadPlan, *, on_progress: Callable[[int, float], None] | No
                       round(seconds, 3), round(rows / seconds, 1) if seconds > 0 else 0.0, created, req.truncate,
                       analyzed, [t.column for t in plan.targets],
                       {t.field: t.column for t in plan.targets if t.field}, commits)
-
-
-@contextlib.contextmanager
-def _no_cycle_collection():
-    """Python's cycle collector paused while rows stream: a load makes no reference cycles, but
-    its many short-lived lists of slices set the collector off over and over (some 5% of a
-    text file's load). Enabled again after, as it was."""
-    import gc
-
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _compose(text: str, plan: LoadPlan):

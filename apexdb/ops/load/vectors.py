@@ -47,20 +47,20 @@ def first_value(array):
 
 def parse_text_vectors(array, where: str, first_row: int):
     """pgvector's text form (``[1,2,3]``, spaces allowed) as ``list<float32>``, vectorised, in
-    slices on several threads (Arrow's kernels run without the GIL)."""
+    slices on several threads (readers.in_order; Arrow's kernels run without the GIL)."""
     import os
-    from concurrent.futures import ThreadPoolExecutor
 
     import pyarrow as pa
+
+    from apexdb.ops.load.readers import in_order
 
     workers = min(os.cpu_count() or 1, 8, len(array) // 512)
     if workers < 2:
         return _parse_text_slice(array, where, first_row)
     step = -(-len(array) // workers)
-    with ThreadPoolExecutor(workers) as pool:
-        parts = pool.map(lambda start: _parse_text_slice(array.slice(start, step), where, first_row + start),
-                         range(0, len(array), step))
-        return pa.concat_arrays(list(parts))
+    parts = in_order(lambda start: _parse_text_slice(array.slice(start, step), where, first_row + start),
+                     iter(range(0, len(array), step)), workers)
+    return pa.concat_arrays(list(parts))
 
 
 def _parse_text_slice(array, where: str, first_row: int, spaced: bool = False):
@@ -99,16 +99,14 @@ def _parse_text_slice(array, where: str, first_row: int, spaced: bool = False):
 
 
 def _has_byte(array, byte: bytes) -> bool:
-    """Whether any value of a string array holds ``byte``: one scan of its data buffer (a kernel
-    that matches per value costs as much as parsing the numbers)."""
+    """Whether any value of a string array (``string`` or ``large_string``) holds ``byte``: one
+    scan of its data buffer (a kernel that matches per value costs as much as parsing the
+    numbers)."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if not len(array):
         return False
-    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
-        return pc.any(pc.match_substring(array, byte.decode())).as_py()
     width = np.int64 if pa.types.is_large_string(array.type) else np.int32
     bounds = np.frombuffer(array.buffers()[1], dtype=width)[array.offset:array.offset + len(array) + 1]
     lo, hi = int(bounds[0]), int(bounds[-1])
