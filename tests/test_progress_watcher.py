@@ -67,7 +67,12 @@ def test_read_progress_shows_a_concurrent_build_waiting_for_a_writer(db):
     builder.start()
     try:
         with db.connect() as conn:
-            sample = wait_for(lambda: read_progress(conn, "create_index"), "the build to wait for the writer")[0]
+            # the build first reports "initializing", and names the locker it waits for only after it
+            # has entered its waiting phase: wait until it waits for the writer
+            sample = wait_for(lambda: [s for s in read_progress(conn, "create_index")
+                                       if s.phase == "waiting for writers before build"
+                                       and f"waiting for pid {writer_pid}" in (s.detail or "")],
+                              "the build to wait for the writer")[0]
     finally:
         writer.execute("COMMIT")
         writer.close()

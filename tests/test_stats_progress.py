@@ -47,8 +47,10 @@ class GatedBuild:
             self.errors.append(exc)
 
     def wait_for_phase(self, phase: str) -> None:
-        wait_for(lambda: self.db.sql("SELECT 1 FROM pg_stat_progress_create_index WHERE pid = %s AND phase = %s",
-                                     [self.pid, phase]), f"the build to reach {phase!r}")
+        # the phase is set before the first row is read: wait until the build also waits at the gate
+        wait_for(lambda: self.db.sql("SELECT 1 FROM pg_stat_progress_create_index p JOIN pg_stat_activity a "
+                                     "USING (pid) WHERE p.pid = %s AND p.phase = %s AND a.wait_event_type = 'Lock'",
+                                     [self.pid, phase]), f"the build to reach {phase!r} and wait at the gate")
 
     def release(self) -> None:
         if not self.holder.closed:
@@ -237,8 +239,10 @@ def test_a_concurrent_build_waiting_for_old_snapshots_counts_lockers_not_the_blo
         "CREATE INDEX CONCURRENTLY docs_hnsw ON docs USING hnsw (emb vector_l2_ops)"))
     thread.start()
     try:
+        # the phase is set before the locker it waits for is named: wait until the reader is named
         wait_for(lambda: db.sql("SELECT 1 FROM pg_stat_progress_create_index WHERE pid = %s "
-                                "AND phase = 'waiting for old snapshots'", [pid]), "the build to wait for the reader")
+                                "AND phase = 'waiting for old snapshots' AND current_locker_pid = %s",
+                                [pid, reader.info.backend_pid]), "the build to wait for the reader")
         r = apex("stats", "progress", "--format", "json")
         mine = {w["pid"]: w for w in r.json["work"]}[pid]
         assert mine["command"] == "CREATE INDEX CONCURRENTLY" and mine["relation"] == "public.docs_hnsw"
