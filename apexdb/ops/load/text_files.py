@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from apexdb.errors import BadInput
+from apexdb.ops.load.json_objects import JSON_META, RowsError, objects_as_json
 from apexdb.ops.load.json_vectors import cut_block
 from apexdb.ops.load.readers import BLOCK, CSV_BLOCK, Source, count_lines, in_order
-
-JSON_META = {b"apexdb": b"json"}
 
 
 def _stream(path: Path, compressed: bool):
@@ -63,20 +62,6 @@ def _line_blocks(path: Path, compressed: bool) -> Iterator[bytes]:
                 lines += block.count(b"\n")
 
 
-class _RowsError(Exception):
-    """A block's parse error, numbered within the block: blocks are parsed side by side, and the
-    rows before one are known only when its turn comes."""
-
-    def __init__(self, row: int | None, detail: str):
-        super().__init__(detail)
-        self.row, self.detail = row, detail
-
-    def bad_input(self, path: Path, done: int) -> BadInput:
-        if self.row is not None:
-            return BadInput(f"{path.name} row {done + self.row + 1:,}: {self.detail}")
-        return BadInput(f"{path.name} rows {done + 1:,} onwards: {self.detail}")
-
-
 def _is_objectish(t) -> bool:
     import pyarrow as pa
 
@@ -113,10 +98,9 @@ def open_jsonl(path: Path, compressed: bool, vector_name: str = "embedding") -> 
     first_block = next(_line_blocks(path, compressed), None)
     if first_block is None:
         raise BadInput(f"file {path.name} has no rows")
-    first = _parse_block(path, first_block, None, 0)
+    first, objects = _first_rows(path, first_block)
     if first.num_rows == 0:
         raise BadInput(f"file {path.name} has no rows")
-    objects = [f.name for f in first.schema if _is_objectish(f.type)]
     # the vector's numbers parsed straight to float32, as pgvector parses its text and the CSV
     # reader does (a third less work for pyarrow's JSON reader than doubles)
     vector = _vector_field(first.schema, vector_name)
@@ -137,7 +121,7 @@ def open_jsonl(path: Path, compressed: bool, vector_name: str = "embedding") -> 
         else:
             table, text = cut
         if objects:
-            table = _objects_as_json(text, table, objects, set(read_schema.names))
+            table = objects_as_json(text, table, objects, read_schema.names)
         return table.select(out_schema.names).cast(out_schema)
 
     def batches() -> Iterator[Any]:
@@ -145,7 +129,7 @@ def open_jsonl(path: Path, compressed: bool, vector_name: str = "embedding") -> 
         while True:
             try:
                 table = next(tables, None)
-            except _RowsError as exc:
+            except RowsError as exc:
                 raise exc.bad_input(path, done) from None
             if table is None:
                 return
@@ -156,11 +140,36 @@ def open_jsonl(path: Path, compressed: bool, vector_name: str = "embedding") -> 
                   count_rows=None if compressed else lambda: count_lines(path), sample=first.slice(0, 16))
 
 
+def _first_rows(path: Path, block: bytes):
+    """The first block as pyarrow types it, and the fields that hold objects. Objects whose inner
+    values change type from row to row (``{"v": 1}`` then ``{"v": "x"}``) are more than pyarrow can
+    type; they are loaded as JSON text anyway, so then Python's json says which fields hold objects
+    and pyarrow types the block with those fields nulled."""
+    try:
+        first = _parse_block(path, block, None, 0)
+        return first, [f.name for f in first.schema if _is_objectish(f.type)]
+    except BadInput as refused:
+        try:
+            rows = [json.loads(line) for line in block.split(b"\n") if line.strip()]
+        except ValueError:
+            raise refused from None
+        objects = [name for name in dict.fromkeys(k for row in rows if isinstance(row, dict) for k in row)
+                   if any(_holds_object(row.get(name)) for row in rows if isinstance(row, dict))]
+        if not objects:
+            raise
+        text = "\n".join(json.dumps({k: None if k in objects else v for k, v in row.items()}) for row in rows)
+        return _parse_block(path, text.encode(), None, 0), objects
+
+
+def _holds_object(value) -> bool:
+    return isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict) for v in value))
+
+
 def _parse_block(path: Path, block: bytes, schema, done: int):
     """The block read whole by pyarrow's JSON reader; errors name the row in the file."""
     try:
         return _parse_rows(block, schema)
-    except _RowsError as exc:
+    except RowsError as exc:
         raise exc.bad_input(path, done) from None
 
 
@@ -179,54 +188,10 @@ def _parse_rows(block: bytes, schema, unexpected: str = "error", block_size: int
         message = " ".join(str(exc).split())
         found = re.search(r" in row (\d+)$", message)
         if found:
-            raise _RowsError(int(found.group(1)), message[:found.start()]) from None
+            raise RowsError(int(found.group(1)), message[:found.start()]) from None
         if "unexpected field" in message:
             message = "a field that rows before it did not have (put every field in the first rows)"
-        raise _RowsError(None, message) from None
-
-
-def _objects_as_json(text: bytes, table, objects: list[str], known: set[str]):
-    """The object fields as columns of JSON text, each row's value as Python's json reads it
-    (keys in their order; jsonb normalises the rest). A top-level field the first rows did not
-    have is refused, as pyarrow refuses it when there are no objects. The block's lines are read
-    by one ``json.loads`` (as one array) and the values written by one encoder: a call per line
-    cost more than parsing the vectors."""
-    import pyarrow as pa
-
-    lines = [ln for ln in text.split(b"\n") if ln and not ln.isspace()]
-    if len(lines) != table.num_rows:
-        raise _RowsError(None, "a line holds more than one JSON object")
-    try:
-        rows = json.loads(b"[" + b",".join(lines) + b"]")
-    except ValueError:  # pyarrow took every line: name the one Python's json does not
-        for row, line in enumerate(lines):
-            try:
-                json.loads(line)
-            except ValueError as exc:
-                raise _RowsError(row, f"not JSON: {exc}") from None
-        raise
-    for row, obj in enumerate(rows):
-        extra = obj.keys() - known
-        if extra:
-            raise _RowsError(row, f"field {sorted(extra)[0]!r}, which the rows before it did not have "
-                                  f"(put every field in the first rows)")
-    encode = _json_encoder()
-    for name in objects:
-        values = [None if (value := obj.get(name)) is None else encode(value) for obj in rows]
-        table = table.append_column(pa.field(name, pa.string(), metadata=JSON_META), pa.array(values, pa.string()))
-    return table
-
-
-def _json_encoder():
-    """``json.dumps(value, ensure_ascii=False)`` as one reusable function: the C encoder built
-    once (``JSONEncoder.encode`` builds one per call, half its time on small objects), or the
-    pure-Python encoder where the C one is missing."""
-    from json import encoder
-
-    if encoder.c_make_encoder is None:
-        return json.JSONEncoder(ensure_ascii=False).encode
-    make = encoder.c_make_encoder(None, None, encoder.encode_basestring, None, ": ", ", ", False, False, True)
-    return lambda value: "".join(make(value, 0))
+        raise RowsError(None, message) from None
 
 
 def _first_lines(path: Path, compressed: bool, n: int = 4) -> list[str]:
