@@ -3,6 +3,7 @@
     .venv/bin/python bench/real_load_files.py write DIR   # pypi.parquet, pypi.jsonl, pypi.csv
     apexdb load pypi_parquet DIR/pypi.parquet --create     # (and the same for .jsonl, .csv)
     .venv/bin/python bench/real_load_files.py check       # every row, column and vector
+    .venv/bin/python bench/real_load_files.py compare DIR # whole loads against .npy, rows/s
 
 The 60,000 passages of ``../shared/data/pypi-e5`` (or ``$APEXDB_BENCH_PYPI_E5``) with their e5
 embeddings as float32, written as Parquet (``list<float>``, as Hugging Face datasets store
@@ -10,7 +11,10 @@ them), JSONL as a batch embedding job writes it (``json.dumps`` of Python floats
 object beside the vector) and CSV (pgvector text). ``check`` compares the tables ``pypi_parquet``,
 ``pypi_jsonl`` and ``pypi_csv`` of the database apexdb targets (``APEXDB_DSN``, else the
 embedded server) with the source: text equal, vectors bit-exact, ``meta`` equal as jsonb, and
-statistics for every column.
+statistics for every column. ``compare`` loads each file as a whole ``apexdb load`` process
+(start-up and ANALYZE included, as the issue times them) three times into a fresh table, each
+load followed by one of ``DIR/pypi.npy`` (the same vectors, without the other columns), and prints
+the medians and their ratios to the ``.npy`` one's.
 """
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ def _source():
 
 
 def write(out: Path) -> None:
+    import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -53,10 +58,11 @@ def write(out: Path) -> None:
         w.writerow(["id", "package", "summary", "embedding"])
         for r, v in zip(rows, vectors):
             w.writerow([r["id"], r["package"], r["summary"], "[" + ",".join(repr(float(x)) for x in v) + "]"])
+    np.save(out / "pypi.npy", vectors)
     pq.write_table(pa.table({"id": [r["id"] for r in rows], "package": [r["package"] for r in rows],
                              "summary": [r["summary"] for r in rows],
                              "embedding": pa.array(list(vectors), pa.list_(pa.float32()))}), out / "pypi.parquet")
-    print(f"wrote {len(rows):,} rows to {out}/pypi.parquet, pypi.jsonl, pypi.csv")
+    print(f"wrote {len(rows):,} rows to {out}/pypi.parquet, pypi.jsonl, pypi.csv, pypi.npy")
 
 
 def check() -> int:
@@ -87,10 +93,48 @@ def check() -> int:
     return 1 if failed else 0
 
 
+def compare(out: Path, rounds: int = 3) -> None:
+    import shutil
+    import statistics
+    import subprocess
+    import time
+
+    from apexdb.db.connection import connect, resolve_target
+
+    apexdb = shutil.which("apexdb") or str(Path(sys.executable).with_name("apexdb"))
+    tables = {"npy": "id bigserial PRIMARY KEY, embedding vector(384)",
+              "parquet": "id bigint PRIMARY KEY, package text, summary text, embedding vector(384)",
+              "jsonl": "id bigint PRIMARY KEY, package text, summary text, meta jsonb, embedding vector(384)",
+              "csv": "id bigint PRIMARY KEY, package text, summary text, embedding vector(384)"}
+    rates: dict[str, list[float]] = {kind: [] for kind in tables}
+    target = resolve_target()
+    for _ in range(rounds):
+        for kind in ("parquet", "jsonl", "csv"):
+            for step in (kind, "npy"):
+                with connect(target) as conn:
+                    conn.execute("DROP TABLE IF EXISTS pypi_compare")
+                    conn.execute(f"CREATE TABLE pypi_compare ({tables[step]})")
+                    conn.commit()
+                started = time.perf_counter()
+                subprocess.run([apexdb, "load", "pypi_compare", str(out / f"pypi.{step}")], check=True,
+                               stdout=subprocess.DEVNULL)
+                rates[step].append(60_000 / (time.perf_counter() - started))
+    with connect(target) as conn:
+        conn.execute("DROP TABLE pypi_compare")
+        conn.commit()
+    npy = statistics.median(rates["npy"])
+    print(f"pypi.npy: {npy:,.0f} rows/s (median of {len(rates['npy'])} whole loads)")
+    for kind in ("parquet", "jsonl", "csv"):
+        rate = statistics.median(rates[kind])
+        print(f"pypi.{kind}: {rate:,.0f} rows/s, {rate / npy:.2f}x the .npy (median of {rounds})")
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "write":
         write(Path(sys.argv[2]))
     elif len(sys.argv) == 2 and sys.argv[1] == "check":
         sys.exit(check())
+    elif len(sys.argv) == 3 and sys.argv[1] == "compare":
+        compare(Path(sys.argv[2]))
     else:
         sys.exit(__doc__)
