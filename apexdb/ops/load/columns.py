@@ -193,7 +193,11 @@ def _json(array, pg_type: str, where: Where) -> Var:
     if _is_string(t) and where.kind == "jsonl" and not where.json_text:  # a JSON string value
         texts = [None if v is None else json.dumps(v, ensure_ascii=False) for v in array.to_pylist()]
     elif _is_string(t):  # JSON text: objects kept by the JSONL reader; CSV and Parquet documents
-        texts = array.to_pylist()
+        if pg_type == "jsonb":  # each value after jsonb's version byte, joined by Arrow, not per row
+            import pyarrow.compute as pc
+
+            array = pc.binary_join_element_wise("\x01", array, "")
+        return _buffers(array)
     elif pa.types.is_nested(t) or pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
         texts = [None if v is None else json.dumps(v, ensure_ascii=False, default=str) for v in array.to_pylist()]
     else:
