@@ -151,3 +151,38 @@ def test_metadata_whose_values_change_type_in_the_first_rows_loads(apex, db, tmp
     r = apex("load", "docs", path)
     assert r.exit_code == 2 and "mixed.jsonl row 2:" in r.stderr and "Traceback" not in r.stderr, r
     assert db.scalar("SELECT count(*) FROM docs") == 0
+
+
+def test_objects_into_json_and_text_columns_keep_the_files_own_text(apex, db, tmp_path):
+    """jsonb normalises; json and text columns get each object as the file spells it; a null or
+    missing object is NULL in every one of them."""
+    path = tmp_path / "spelled.jsonl"
+    path.write_text('{"id": 1, "meta": {"b":1,  "a" : "x}\\"{"}, "embedding": [1, 2]}\n'
+                    '{"id": 2, "meta": null, "embedding": [3, 4]}\n'
+                    '{"id": 3, "embedding": [5, 6]}\n')
+    db.sql("CREATE TABLE docs (id bigint PRIMARY KEY, mb jsonb, mj json, mt text, embedding vector(2))")
+    for column in ("mb", "mj", "mt"):
+        db.sql("TRUNCATE docs")
+        r = apex("load", "docs", path, "--map", f"meta={column}")
+        assert r.exit_code == 0, r
+        got = db.sql(f"SELECT id, {column}::text FROM docs ORDER BY id")
+        first = '{"a": "x}\\"{", "b": 1}' if column == "mb" else '{"b":1,  "a" : "x}\\"{"}'
+        assert got == [(1, first), (2, None), (3, None)], column
+
+
+def test_json_documents_of_a_parquet_file_go_into_jsonb(apex, db, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    docs = ['{"k": [1, {"x": null}]}', None, '"just a string"', '{"é": "ü"}']
+    vectors = [[float(i), 1.0] for i in range(4)]
+    pq.write_table(pa.table({"id": range(4), "doc": docs, "embedding": vectors}), tmp_path / "d.parquet")
+    db.sql("CREATE TABLE docs (id bigint PRIMARY KEY, doc jsonb, embedding vector(2))")
+    r = apex("load", "docs", tmp_path / "d.parquet")
+    assert r.exit_code == 0, r
+    assert db.sql("SELECT doc FROM docs ORDER BY id") == [({"k": [1, {"x": None}]},), (None,), ("just a string",),
+                                                          ({"é": "ü"},)]
+    pq.write_table(pa.table({"id": [9], "doc": ['{"broken": '], "embedding": [[1.0, 2.0]]}), tmp_path / "bad.parquet")
+    r = apex("load", "docs", tmp_path / "bad.parquet")
+    assert r.exit_code != 0 and "Traceback" not in r.stderr and "json" in r.stderr.lower(), r
+    assert db.scalar("SELECT count(*) FROM docs") == 4
