@@ -125,10 +125,10 @@ def _cut(text: bytes, rows: int, objects: list[str], known: list[str]):
         if (close >= closes.size).any():
             return None
         column = _spans(d, at, marks[closes[close]] + 1, row, rows)
-        try:
-            column.validate(full=True)  # UTF-8
-        except AttributeError:  # too long for one string array
+        if column is None:
             return None
+        try:
+            column.validate(full=True)
         except pa.ArrowInvalid:  # not UTF-8
             return None
         columns[name] = column
@@ -152,7 +152,7 @@ def _skip_space(d, at, most: int = 8):
 
 def _spans(d, starts, stops, rows, count: int):
     """An Arrow string array of ``count`` rows, row ``rows[i]`` holding d[starts[i]:stops[i]],
-    the others null; the bytes gathered in one numpy pass."""
+    the others null; the bytes gathered in one numpy pass. None when they are over 2 GiB."""
     import numpy as np
     import pyarrow as pa
 
