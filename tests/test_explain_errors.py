@@ -143,9 +143,7 @@ def test_ctrl_c_cancels_the_statement_and_keeps_nothing(small):
     import os
     import signal
     import subprocess
-    import time
-
-    from support import apexdb_executable
+    from support import apexdb_executable, wait_for
 
     proc = subprocess.Popen([*apexdb_executable(), "explain", "--analyze",
                              "WITH d AS (DELETE FROM small RETURNING id) SELECT pg_sleep(60), count(*) FROM d"],
@@ -153,22 +151,14 @@ def test_ctrl_c_cancels_the_statement_and_keeps_nothing(small):
                             stderr=subprocess.PIPE, text=True)
     try:
         query = "SELECT pid FROM pg_stat_activity WHERE query LIKE 'EXPLAIN (FORMAT JSON, ANALYZE%%' AND state = 'active'"
-        for _ in range(200):
-            if small.sql(query):
-                break
-            time.sleep(0.05)
-        else:
-            raise AssertionError("the statement never started")
+        wait_for(lambda: small.sql(query) or proc.poll() is not None, "the statement to start")
+        assert proc.poll() is None, proc.communicate()
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=20)
+        out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130, (out, err)
     assert "interrupted" in err and "Traceback" not in err
-    for _ in range(100):  # the server-side statement is gone, not left running
-        if not small.sql(query):
-            break
-        time.sleep(0.05)
-    assert not small.sql(query)
+    wait_for(lambda: not small.sql(query), "the server-side statement to be gone, not left running")
     assert small.scalar("SELECT count(*) FROM small") == 100

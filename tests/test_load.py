@@ -195,7 +195,6 @@ def test_ctrl_c_rolls_the_load_back(db, tmp_path, make):
     import os
     import signal
     import subprocess
-    import time
 
     from support import apexdb_executable, wait_for
 
@@ -206,10 +205,9 @@ def test_ctrl_c_rolls_the_load_back(db, tmp_path, make):
     blocker.execute("LOCK TABLE items IN SHARE MODE")  # COPY needs ROW EXCLUSIVE: it waits
     proc = subprocess.Popen([*apexdb_executable(), "load", "items", str(path)], env={**os.environ, "APEXDB_DSN": db.dsn},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while not db.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%%' AND wait_event_type = 'Lock'"):
-        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
-        time.sleep(0.05)
+    wait_for(lambda: db.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%%' "
+                               "AND wait_event_type = 'Lock'") or proc.poll() is not None, "the COPY to wait")
+    assert proc.poll() is None, proc.communicate()
     proc.send_signal(signal.SIGINT)
     # the COPY is cancelled while it still waits; only then may the lock go (else it could run to the end)
     wait_for(lambda: not db.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%%' "

@@ -212,7 +212,7 @@ def test_ctrl_c_during_concurrent_reindex_leaves_no_ccnew(db):
 
 def test_invalid_leaves_an_index_being_built_right_now_alone(apex, db):
     import threading
-    import time
+    from support import wait_for
 
     bloated_index(db)
     with db.connect() as writer:
@@ -228,10 +228,10 @@ def test_invalid_leaves_an_index_being_built_right_now_alone(apex, db):
 
         builder = threading.Thread(target=build)
         builder.start()
-        deadline = time.monotonic() + 30
-        while not db.scalar("SELECT count(*) FROM pg_stat_progress_create_index WHERE datname = %s", [db.name]):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        # "initializing" comes before the index is in the catalog: wait until the build waits for the writer
+        wait_for(lambda: db.scalar("SELECT count(*) FROM pg_stat_progress_create_index WHERE datname = %s "
+                                   "AND phase = 'waiting for writers before build'", [db.name]),
+                 "the build to wait for the writer")
         assert index_state(db, "events_note")[0][0] is False  # invalid while it is built
         r = apex("reindex", "--invalid", "--yes", "--format", "json")
         writer.execute("COMMIT")
