@@ -8,7 +8,7 @@ object value is then a span of the text, cut out whole (its text exactly as in t
 normalises it). The keys at the top of each row are checked against the fields the first rows
 had, so a new field is still refused by its row. A block that is not plain for this — a key with
 an escape, a key twice in a row, an object field holding a scalar, bytes that are not UTF-8 — is
-read line by line by Python's ``json`` as before, which names a bad row the same way.
+read by Python's ``json`` (one ``json.loads`` a block), which names a bad row the same way.
 """
 from __future__ import annotations
 
@@ -32,6 +32,22 @@ class RowsError(Exception):
         if self.row is not None:
             return BadInput(f"{path.name} row {done + self.row + 1:,}: {self.detail}")
         return BadInput(f"{path.name} rows {done + 1:,} onwards: {self.detail}")
+
+
+def is_object_type(t) -> bool:
+    """An Arrow type that pyarrow gives a JSON object field: a struct or map, or a list of them."""
+    import pyarrow as pa
+
+    if pa.types.is_struct(t) or pa.types.is_map(t):
+        return True
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return is_object_type(t.value_type)
+    return False
+
+
+def holds_object(value) -> bool:
+    """The same for a value as Python's json reads it (where pyarrow cannot type the block)."""
+    return isinstance(value, dict) or (isinstance(value, list) and any(holds_object(v) for v in value))
 
 
 def objects_as_json(text: bytes, table, objects: list[str], known: list[str]):

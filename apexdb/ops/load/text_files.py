@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from apexdb.errors import BadInput
-from apexdb.ops.load.json_objects import JSON_META, RowsError, objects_as_json
+from apexdb.ops.load.json_objects import JSON_META, RowsError, holds_object, is_object_type, objects_as_json
 from apexdb.ops.load.json_vectors import cut_block
 from apexdb.ops.load.readers import BLOCK, CSV_BLOCK, Source, count_lines, in_order
 
@@ -62,16 +62,6 @@ def _line_blocks(path: Path, compressed: bool) -> Iterator[bytes]:
                 lines += block.count(b"\n")
 
 
-def _is_objectish(t) -> bool:
-    import pyarrow as pa
-
-    if pa.types.is_struct(t) or pa.types.is_map(t):
-        return True
-    if pa.types.is_list(t) or pa.types.is_large_list(t):
-        return _is_objectish(t.value_type)
-    return False
-
-
 def _widen(t):
     """The type later blocks are read with: lists of integers become lists of floats."""
     import pyarrow as pa
@@ -109,8 +99,8 @@ def open_jsonl(path: Path, compressed: bool, vector_name: str = "embedding") -> 
     out_schema = pa.schema([pa.field(f.name, pa.string(), metadata=JSON_META) if f.name in objects else f
                             for f in read_schema])
 
-    # objects are read by Python's json from each line (with its vector cut out), so pyarrow
-    # skips them: a struct read with the first block's keys would refuse a key first met later
+    # objects are cut from each line as JSON text (json_objects, after the vectors are cut out),
+    # so pyarrow skips them: a struct read with the first block's keys would refuse a key first met later
     parse_schema = pa.schema([f for f in read_schema if f.name not in objects])
     unexpected = "ignore" if objects else "error"
 
@@ -147,22 +137,18 @@ def _first_rows(path: Path, block: bytes):
     and pyarrow types the block with those fields nulled."""
     try:
         first = _parse_block(path, block, None, 0)
-        return first, [f.name for f in first.schema if _is_objectish(f.type)]
+        return first, [f.name for f in first.schema if is_object_type(f.type)]
     except BadInput as refused:
         try:
             rows = [json.loads(line) for line in block.split(b"\n") if line.strip()]
         except ValueError:
             raise refused from None
         objects = [name for name in dict.fromkeys(k for row in rows if isinstance(row, dict) for k in row)
-                   if any(_holds_object(row.get(name)) for row in rows if isinstance(row, dict))]
+                   if any(holds_object(row.get(name)) for row in rows if isinstance(row, dict))]
         if not objects:
             raise
         text = "\n".join(json.dumps({k: None if k in objects else v for k, v in row.items()}) for row in rows)
         return _parse_block(path, text.encode(), None, 0), objects
-
-
-def _holds_object(value) -> bool:
-    return isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict) for v in value))
 
 
 def _parse_block(path: Path, block: bytes, schema, done: int):
